@@ -1,0 +1,83 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// SQLiteOptions tune an embedded database.
+type SQLiteOptions struct {
+	// Readers is the size of the read-only pool (default 4).
+	Readers int
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default: every commit
+	// reaches the disk before it returns) or "NORMAL" (WAL checkpoints only).
+	Synchronous string
+}
+
+// OpenSQLite opens (creating if needed) the SQLite file at path. A new file is created
+// with mode 0600 so that no other local account can read tenant data.
+func OpenSQLite(path string, opts SQLiteOptions) (*DB, error) {
+	if opts.Readers <= 0 {
+		opts.Readers = 4
+	}
+	switch opts.Synchronous {
+	case "":
+		opts.Synchronous = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlite synchronous mode %q: want FULL or NORMAL", opts.Synchronous)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create directory for %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	f.Close()
+
+	pragmas := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)",
+		"journal_mode(WAL)",
+		"foreign_keys(1)",
+		"synchronous(" + opts.Synchronous + ")",
+	} {
+		pragmas.Add("_pragma", p)
+	}
+	// Immediate transactions take the write lock at BEGIN, so a transaction never
+	// fails half-way when it upgrades from reading to writing.
+	writerDSN := "file:" + path + "?" + pragmas.Encode() + "&_txlock=immediate"
+	readerPragmas := url.Values{}
+	for k, v := range pragmas {
+		readerPragmas[k] = v
+	}
+	readerPragmas.Add("_pragma", "query_only(1)")
+	readerDSN := "file:" + path + "?" + readerPragmas.Encode()
+
+	write, err := sql.Open("sqlite", writerDSN)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	// The first connection switches the file to WAL; do it before readers appear.
+	if err := write.Ping(); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", readerDSN)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(opts.Readers)
+	read.SetMaxIdleConns(opts.Readers)
+	return &DB{Engine: SQLite, Write: write, Read: read}, nil
+}

@@ -1,0 +1,143 @@
+// Package storetest gives tests a fresh database on each engine, so that every storage
+// test runs on SQLite and on PostgreSQL alike.
+//
+// PostgreSQL is found through INSTANTERP_TEST_POSTGRES_URL (default: the local server,
+// trust auth, user root). When it cannot be reached the PostgreSQL half of a test is
+// skipped with a loud message, unless INSTANTERP_TEST_POSTGRES_REQUIRED=1 (CI sets it),
+// in which case the test fails.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/store"
+)
+
+// DefaultPostgresURL is the administrative connection used when the environment names none.
+const DefaultPostgresURL = "postgres://root@127.0.0.1:5432/postgres?sslmode=disable"
+
+// PostgresAdminURL returns a superuser URL for the test server, or skips (or fails,
+// when required) the test.
+func PostgresAdminURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("INSTANTERP_TEST_POSTGRES_URL")
+	if u == "" {
+		u = DefaultPostgresURL
+	}
+	if err := store.PostgresIsUsable(context.Background(), u); err != nil {
+		msg := "POSTGRESQL TESTS SKIPPED: cannot reach " + store.RedactURL(u) + ": " + err.Error() +
+			" (set INSTANTERP_TEST_POSTGRES_URL, or start the server)"
+		if os.Getenv("INSTANTERP_TEST_POSTGRES_REQUIRED") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return u
+}
+
+// RandomName returns a short lowercase identifier with the given prefix, unique enough
+// for objects that tests create on a shared server.
+func RandomName(prefix string) string {
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// WithDatabase returns url with its database name replaced.
+func WithDatabase(rawURL, name string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// NewPostgresDatabase creates an empty database on the test server, dropped when the
+// test ends, and returns a superuser URL for it.
+func NewPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	admin := PostgresAdminURL(t)
+	ctx := context.Background()
+	db, err := store.OpenPostgres(ctx, admin, store.PostgresOptions{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	name := RandomName("ietest_")
+	if _, err := db.Write.ExecContext(ctx, "CREATE DATABASE "+store.QuoteIdent(name)); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() { DropPostgresDatabase(t, admin, name) })
+	return WithDatabase(admin, name)
+}
+
+// DropPostgresDatabase drops a database, closing its connections first.
+func DropPostgresDatabase(t testing.TB, adminURL, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.OpenPostgres(ctx, adminURL, store.PostgresOptions{MaxConns: 1})
+	if err != nil {
+		t.Errorf("drop %s: %v", name, err)
+		return
+	}
+	defer db.Close()
+	if _, err := db.Write.ExecContext(ctx, "DROP DATABASE IF EXISTS "+store.QuoteIdent(name)+" WITH (FORCE)"); err != nil {
+		t.Errorf("drop %s: %v", name, err)
+	}
+}
+
+// Engine is one engine a storage test runs on.
+type Engine struct {
+	Name store.Engine
+	// Open returns a fresh, empty database, closed when the test ends.
+	Open func(t testing.TB) *store.DB
+}
+
+// Engines lists SQLite and PostgreSQL.
+func Engines() []Engine {
+	return []Engine{
+		{Name: store.SQLite, Open: OpenSQLite},
+		{Name: store.Postgres, Open: OpenPostgres},
+	}
+}
+
+// Each runs fn as a subtest on every engine.
+func Each(t *testing.T, fn func(t *testing.T, e Engine)) {
+	t.Helper()
+	for _, e := range Engines() {
+		t.Run(string(e.Name), func(t *testing.T) { fn(t, e) })
+	}
+}
+
+// OpenSQLite opens a fresh SQLite database in the test's temporary directory.
+func OpenSQLite(t testing.TB) *store.DB {
+	t.Helper()
+	db, err := store.OpenSQLite(filepath.Join(t.TempDir(), "test.db"), store.SQLiteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// OpenPostgres opens a fresh PostgreSQL database, dropped when the test ends.
+func OpenPostgres(t testing.TB) *store.DB {
+	t.Helper()
+	u := NewPostgresDatabase(t)
+	db, err := store.OpenPostgres(context.Background(), u, store.PostgresOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Registered after the drop, so it runs first.
+	t.Cleanup(func() { db.Close() })
+	return db
+}
