@@ -1,0 +1,24 @@
+package archive
+
+// Bounds on what a reader accepts. They are far above what a real tenant
+// produces and low enough that a crafted object cannot exhaust memory.
+const (
+	// FormatVersion is the version of the object layout written by Write.
+	FormatVersion = 1
+
+	// MaxManifestSize bounds manifest.json in bytes.
+	MaxManifestSize = 64 << 20
+	// MaxMembers bounds the number of members in one object.
+	MaxMembers = 250_000
+	// MaxNameLength bounds a member name in bytes.
+	MaxNameLength = 512
+	// maxRowCountTables bounds the number of entries in Manifest.RowCounts.
+	maxRowCountTables = 10_000
+	// maxTrailingZeros bounds the zero padding accepted after the tar end
+	// marker (a full 10 KiB tar record, as written by common tar tools).
+	maxTrailingZeros = 10 << 10
+	// maxDecoderWindow bounds the zstd window a reader allocates.
+	maxDecoderWindow = 64 << 20
+
+	manifestName = "manifest.json"
+)

@@ -1,0 +1,256 @@
+package archive
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Errors returned by readers, to be tested with errors.Is.
+var (
+	// ErrWrongKey: none of the identities can decrypt the object.
+	ErrWrongKey = errors.New("no identity can decrypt this backup object (wrong key, or a damaged header)")
+	// ErrCorrupt: the object is damaged or truncated, or a member does not
+	// match the size or hash its manifest records.
+	ErrCorrupt = errors.New("backup object is damaged")
+	// ErrInvalid: the object decrypts but its content is malformed or unsafe
+	// (missing manifest, bad names, links, duplicates, unlisted members).
+	ErrInvalid = errors.New("backup object is malformed")
+)
+
+// memberSink receives each member's content in archive order. It may read
+// body partly or not at all; the reader consumes and checks the rest.
+type memberSink func(mi MemberInfo, body io.Reader) error
+
+// readObject decrypts and decompresses r, validates the manifest, hands every
+// member to sink, and checks each member's size and hash and the integrity of
+// the whole stream up to its authenticated end.
+func readObject(ctx context.Context, r io.Reader, identities []age.Identity, sink memberSink) (Manifest, error) {
+	if len(identities) == 0 {
+		return Manifest{}, errors.New("read backup: no identities to decrypt with")
+	}
+	src := &sourceReader{r: r}
+	plain, err := age.Decrypt(src, identities...)
+	if err != nil {
+		var noMatch *age.NoIdentityMatchError
+		switch {
+		case src.err != nil:
+			return Manifest{}, fmt.Errorf("read backup: %w", src.err)
+		case errors.As(err, &noMatch):
+			return Manifest{}, fmt.Errorf("read backup: %w", ErrWrongKey)
+		default:
+			return Manifest{}, fmt.Errorf("read backup: %w: age header: %v", ErrCorrupt, err)
+		}
+	}
+	zr, err := zstd.NewReader(plain, zstd.WithDecoderMaxWindow(maxDecoderWindow), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return Manifest{}, fmt.Errorf("read backup: start decompression: %w", err)
+	}
+	defer zr.Close()
+	rd := &objectReader{ctx: ctx, src: src, stream: contextReader{ctx: ctx, r: zr}}
+	m, err := rd.read(sink)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("read backup: %w", err)
+	}
+	// The zstd stream has ended; make sure age reached its authenticated end
+	// too, so a truncated or extended object is never accepted.
+	if err := expectEOF(plain); err != nil {
+		return Manifest{}, fmt.Errorf("read backup: %w", rd.classify(err))
+	}
+	return m, nil
+}
+
+type objectReader struct {
+	ctx    context.Context
+	src    *sourceReader
+	stream io.Reader
+}
+
+// classify turns a read error into a context error, a source error, or
+// ErrCorrupt for anything that age, zstd or tar rejected.
+func (o *objectReader) classify(err error) error {
+	switch {
+	case o.ctx.Err() != nil:
+		return o.ctx.Err()
+	case o.src.err != nil:
+		return fmt.Errorf("read object: %w", o.src.err)
+	case errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrInsecurePath):
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	case errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: truncated", ErrCorrupt)
+	default:
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+}
+
+func (o *objectReader) read(sink memberSink) (Manifest, error) {
+	tr := tar.NewReader(o.stream)
+	m, err := o.readManifest(tr)
+	if err != nil {
+		return Manifest{}, err
+	}
+	index := m.memberIndex()
+	seen := make([]bool, len(m.Members))
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Manifest{}, o.classify(err)
+		}
+		mi, err := checkEntry(hdr, &m, index, seen)
+		if err != nil {
+			return Manifest{}, err
+		}
+		if err := o.readMember(tr, mi, sink); err != nil {
+			return Manifest{}, err
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return Manifest{}, fmt.Errorf("%w: member %q listed in the manifest is missing", ErrInvalid, m.Members[i].Name)
+		}
+	}
+	if err := o.readTrailer(); err != nil {
+		return Manifest{}, err
+	}
+	return m, nil
+}
+
+func (o *objectReader) readManifest(tr *tar.Reader) (Manifest, error) {
+	hdr, err := tr.Next()
+	if errors.Is(err, io.EOF) {
+		return Manifest{}, fmt.Errorf("%w: the archive is empty, manifest missing", ErrInvalid)
+	}
+	if err != nil {
+		return Manifest{}, o.classify(err)
+	}
+	if hdr.Name != manifestName || hdr.Typeflag != tar.TypeReg {
+		return Manifest{}, fmt.Errorf("%w: first entry is %q, not the manifest", ErrInvalid, hdr.Name)
+	}
+	if hdr.Size > MaxManifestSize {
+		return Manifest{}, fmt.Errorf("%w: manifest is %d bytes, more than %d", ErrInvalid, hdr.Size, MaxManifestSize)
+	}
+	data, err := io.ReadAll(tr)
+	if err != nil {
+		return Manifest{}, o.classify(err)
+	}
+	m, err := decodeManifest(data)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return m, nil
+}
+
+// checkEntry accepts a tar entry only if it is a regular file listed in the
+// manifest, not seen before, with the size the manifest records.
+func checkEntry(hdr *tar.Header, m *Manifest, index map[string]int, seen []bool) (MemberInfo, error) {
+	if err := ValidateMemberName(hdr.Name); err != nil {
+		return MemberInfo{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if hdr.Typeflag != tar.TypeReg {
+		return MemberInfo{}, fmt.Errorf("%w: entry %q is of tar type %q, only regular files are allowed", ErrInvalid, hdr.Name, hdr.Typeflag)
+	}
+	i, listed := index[hdr.Name]
+	if !listed {
+		return MemberInfo{}, fmt.Errorf("%w: entry %q is not listed in the manifest", ErrInvalid, hdr.Name)
+	}
+	if seen[i] {
+		return MemberInfo{}, fmt.Errorf("%w: entry %q appears twice", ErrInvalid, hdr.Name)
+	}
+	seen[i] = true
+	mi := m.Members[i]
+	if hdr.Size != mi.Size {
+		return MemberInfo{}, fmt.Errorf("%w: member %q is %d bytes, the manifest says %d", ErrCorrupt, hdr.Name, hdr.Size, mi.Size)
+	}
+	return mi, nil
+}
+
+func (o *objectReader) readMember(tr *tar.Reader, mi MemberInfo, sink memberSink) error {
+	h := sha256.New()
+	body := &bodyReader{r: io.TeeReader(tr, h)}
+	if err := sink(mi, body); err != nil {
+		if body.err != nil {
+			return o.classify(body.err)
+		}
+		return fmt.Errorf("member %q: %w", mi.Name, err)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return o.classify(err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != mi.SHA256 {
+		return fmt.Errorf("%w: member %q has sha256 %s, the manifest says %s", ErrCorrupt, mi.Name, got, mi.SHA256)
+	}
+	return nil
+}
+
+// readTrailer accepts only zero padding after the tar end marker.
+func (o *objectReader) readTrailer() error {
+	buf := make([]byte, 4096)
+	var total int
+	for {
+		n, err := o.stream.Read(buf)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("%w: data after the end of the archive", ErrInvalid)
+			}
+		}
+		total += n
+		if total > maxTrailingZeros {
+			return fmt.Errorf("%w: more than %d bytes of padding after the archive", ErrInvalid, maxTrailingZeros)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return o.classify(err)
+		}
+	}
+}
+
+// bodyReader remembers a read error so that a sink failing because the
+// object is damaged is reported as damage, not as a sink failure.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+func expectEOF(r io.Reader) error {
+	var probe [1]byte
+	// A well-behaved reader returns EOF at once; bound the empty reads anyway.
+	for range 100 {
+		n, err := r.Read(probe[:])
+		if n > 0 {
+			return fmt.Errorf("%w: data after the end of the compressed stream", ErrCorrupt)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// VerifyObject decrypts r and checks the manifest, every member's size and
+// hash and the integrity of the whole object, writing nothing.
+func VerifyObject(ctx context.Context, r io.Reader, identities []age.Identity) (Manifest, error) {
+	return readObject(ctx, r, identities, func(MemberInfo, io.Reader) error { return nil })
+}

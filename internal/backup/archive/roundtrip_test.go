@@ -1,0 +1,275 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+)
+
+// tenantFixture lays out a tenant directory as the snapshot code produces it:
+// a database file and a filestore tree.
+func tenantFixture(t *testing.T) (dbPath, filestore string, want map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	dbPath = filepath.Join(dir, "tenant.db")
+	db := bytes.Repeat([]byte("SQLite format 3\x00page"), 5000)
+	if err := os.WriteFile(dbPath, db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	filestore = filepath.Join(dir, "filestore")
+	files := map[string]string{
+		"ab/ab12cd":        "invoice pdf bytes",
+		"ab/ab99ff":        "",
+		"cd/cd00/deep.bin": strings.Repeat("x", 70_000),
+	}
+	want = map[string]string{"tenant.db": string(db), "filestore": "<dir>"}
+	for rel, content := range files {
+		p := filepath.Join(filestore, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		want["filestore/"+rel] = content
+	}
+	for _, d := range []string{"filestore/ab", "filestore/cd", "filestore/cd/cd00"} {
+		want[d] = "<dir>"
+	}
+	return dbPath, filestore, want
+}
+
+func tenantSources(t *testing.T, dbPath, filestore string) []Source {
+	t.Helper()
+	db, err := FileSource("tenant.db", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := DirSources("filestore", filestore)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]Source{db}, files...)
+}
+
+func TestRoundTripDirectoryTreeAndDatabase(t *testing.T) {
+	dbPath, filestore, want := tenantFixture(t)
+	object, res := writeTestObject(t, tenantSources(t, dbPath, filestore))
+
+	sum := sha256.Sum256(object)
+	if res.Size != int64(len(object)) || res.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("Result = %d bytes %s, object is %d bytes %x", res.Size, res.SHA256, len(object), sum)
+	}
+	if len(res.Manifest.Members) != 4 || res.Manifest.FormatVersion != FormatVersion {
+		t.Fatalf("manifest members = %+v", res.Manifest.Members)
+	}
+
+	_, dest := sandbox(t)
+	m, err := Extract(context.Background(), bytes.NewReader(object), platformIdentities(t), dest, nil)
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	if m.Tenant != "acme" || m.Kind != KindFull || m.SchemaVersion != 42 || m.RowCounts["res_partner"] != 12 {
+		t.Fatalf("manifest read back = %+v", m)
+	}
+	got := treeOf(t, dest)
+	if len(got) != len(want) {
+		t.Fatalf("extracted %d paths, want %d: %v", len(got), len(want), keys(got))
+	}
+	for p, content := range want {
+		if got[p] != content {
+			t.Errorf("%s: got %d bytes, want %d", p, len(got[p]), len(content))
+		}
+	}
+	info, err := os.Stat(filepath.Join(dest, "tenant.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm&0o111 != 0 || perm&0o600 != 0o600 {
+		t.Errorf("tenant.db extracted with mode %v", perm)
+	}
+
+	vm, err := VerifyObject(context.Background(), bytes.NewReader(object), platformIdentities(t))
+	if err != nil {
+		t.Fatalf("VerifyObject: %v", err)
+	}
+	if len(vm.Members) != len(m.Members) {
+		t.Fatalf("VerifyObject manifest has %d members, want %d", len(vm.Members), len(m.Members))
+	}
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestExtractOnlyAllowedMembers(t *testing.T) {
+	dbPath, filestore, _ := tenantFixture(t)
+	object, _ := writeTestObject(t, tenantSources(t, dbPath, filestore))
+	_, dest := sandbox(t)
+	var asked []string
+	allowDB := func(name string) bool {
+		asked = append(asked, name)
+		return name == "tenant.db"
+	}
+	if _, err := Extract(context.Background(), bytes.NewReader(object), platformIdentities(t), dest, allowDB); err != nil {
+		t.Fatal(err)
+	}
+	got := treeOf(t, dest)
+	if len(got) != 1 || got["tenant.db"] == "" {
+		t.Fatalf("extracted %v, want only tenant.db", keys(got))
+	}
+	if len(asked) != 4 {
+		t.Fatalf("allowed was asked about %v, want the 4 members", asked)
+	}
+}
+
+func TestRecoveryRecipientDecryptsAlone(t *testing.T) {
+	platform := mustIdentity(t, testPlatformSecret)
+	recovery := mustIdentity(t, testRecoverySecret)
+	recipients, err := ParseRecipients([]string{platform.Recipient().String(), recovery.Recipient().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	object, _ := writeTestObject(t, []Source{memorySource("tenant.db", []byte("data"))}, recipients...)
+
+	for name, id := range map[string]age.Identity{"platform": platform, "recovery": recovery} {
+		_, dest := sandbox(t)
+		if _, err := Extract(context.Background(), bytes.NewReader(object), []age.Identity{id}, dest, nil); err != nil {
+			t.Fatalf("%s identity alone: %v", name, err)
+		}
+		if got := treeOf(t, dest)["tenant.db"]; got != "data" {
+			t.Fatalf("%s identity extracted %q", name, got)
+		}
+	}
+}
+
+func TestWrongIdentityIsRefused(t *testing.T) {
+	object, _ := writeTestObject(t, []Source{memorySource("tenant.db", []byte("data"))})
+	other, err := GenerateIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, dest := sandbox(t)
+	_, err = Extract(context.Background(), bytes.NewReader(object), []age.Identity{other}, dest, nil)
+	if !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("err = %v, want ErrWrongKey", err)
+	}
+	assertUntouched(t, parent)
+	if _, err := VerifyObject(context.Background(), bytes.NewReader(object), []age.Identity{other}); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("VerifyObject err = %v, want ErrWrongKey", err)
+	}
+}
+
+func TestExtractNeverOverwritesAndRollsBack(t *testing.T) {
+	object, _ := writeTestObject(t, []Source{
+		memorySource("a/first", []byte("1")),
+		memorySource("b/existing", []byte("2")),
+	})
+	dest := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dest, "b"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dest, "b", "existing"), []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Extract(context.Background(), bytes.NewReader(object), platformIdentities(t), dest, nil); err == nil {
+		t.Fatal("Extract overwrote an existing file")
+	}
+	got := treeOf(t, dest)
+	if len(got) != 2 || got["b/existing"] != "keep me" {
+		t.Fatalf("after failed extract: %v", got)
+	}
+}
+
+func TestExtractHonoursCancellation(t *testing.T) {
+	object, _ := writeTestObject(t, []Source{memorySource("tenant.db", bytes.Repeat([]byte("x"), 1<<20))})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	parent, dest := sandbox(t)
+	if _, err := Extract(ctx, bytes.NewReader(object), platformIdentities(t), dest, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	assertUntouched(t, parent)
+}
+
+func TestWriteRefusesBadInput(t *testing.T) {
+	recipients := []age.Recipient{mustIdentity(t, testPlatformSecret).Recipient()}
+	good := memorySource("tenant.db", []byte("data"))
+	withManifest := func(edit func(*Manifest)) Manifest {
+		m := sampleManifest()
+		edit(&m)
+		return m
+	}
+	tests := []struct {
+		name       string
+		manifest   Manifest
+		sources    []Source
+		recipients []age.Recipient
+		wantErr    string
+	}{
+		{"no recipients", sampleManifest(), []Source{good}, nil, "no recipients"},
+		{"members preset", withManifest(func(m *Manifest) { m.Members = []MemberInfo{{Name: "x"}} }), []Source{good}, recipients, "left empty"},
+		{"bad kind", withManifest(func(m *Manifest) { m.Kind = "partial" }), []Source{good}, recipients, "kind"},
+		{"bad tenant", withManifest(func(m *Manifest) { m.Tenant = "../acme" }), []Source{good}, recipients, "tenant"},
+		{"no created", withManifest(func(m *Manifest) { m.Created = time.Time{} }), []Source{good}, recipients, "creation time"},
+		{"future format", withManifest(func(m *Manifest) { m.FormatVersion = 9 }), []Source{good}, recipients, "format version"},
+		{"duplicate member", sampleManifest(), []Source{good, good}, recipients, "twice"},
+		{"traversal name", sampleManifest(), []Source{memorySource("../evil", nil)}, recipients, ".."},
+		{"setuid mode", sampleManifest(), []Source{{Name: "x", Mode: 0o4755, Open: good.Open}}, recipients, "permission bits"},
+		{"size smaller than content", sampleManifest(), []Source{{Name: "x", Size: 2, Open: good.Open}}, recipients, "changed size"},
+		{"size larger than content", sampleManifest(), []Source{{Name: "x", Size: 10, Open: good.Open}}, recipients, "changed size"},
+		{"no open", sampleManifest(), []Source{{Name: "x"}}, recipients, "no Open"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Write(context.Background(), &out, tt.manifest, tt.sources, tt.recipients)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.wantErr)
+			}
+			if out.Len() != 0 {
+				t.Fatalf("Write wrote %d bytes before refusing", out.Len())
+			}
+		})
+	}
+}
+
+func TestWriteDetectsSourceChangedBetweenPasses(t *testing.T) {
+	opens := 0
+	changing := Source{
+		Name: "tenant.db",
+		Size: 4,
+		Open: func() (io.ReadCloser, error) {
+			opens++
+			return io.NopCloser(strings.NewReader([]string{"aaaa", "bbbb"}[min(opens-1, 1)])), nil
+		},
+	}
+	_, err := Write(context.Background(), io.Discard, sampleManifest(), []Source{changing}, []age.Recipient{mustIdentity(t, testPlatformSecret).Recipient()})
+	if err == nil || !strings.Contains(err.Error(), "changed between") {
+		t.Fatalf("err = %v, want a changed-between-passes error", err)
+	}
+}
+
+func TestDirSourcesRefusesSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DirSources("filestore", dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("err = %v, want a refusal of the symlink", err)
+	}
+}

@@ -1,0 +1,185 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"time"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Result describes an object produced by Write.
+type Result struct {
+	// Manifest is the manifest stored in the object, with Members filled in.
+	Manifest Manifest
+	// Size is the number of encrypted bytes written.
+	Size int64
+	// SHA256 is the lowercase hex SHA-256 of the encrypted bytes: what the
+	// catalogue records and what storage sites are verified against.
+	SHA256 string
+}
+
+// Write streams one backup object to w: manifest.json, then each member in
+// order, as tar, compressed with zstd and encrypted to recipients.
+//
+// m.Members must be empty: Write computes it from members in a first pass
+// (see the package documentation). Members are never held in memory whole.
+func Write(ctx context.Context, w io.Writer, m Manifest, members []Source, recipients []age.Recipient) (Result, error) {
+	if len(recipients) == 0 {
+		return Result{}, errors.New("write backup: no recipients to encrypt to")
+	}
+	if len(m.Members) != 0 {
+		return Result{}, errors.New("write backup: manifest members are computed by Write and must be left empty")
+	}
+	if m.FormatVersion != 0 && m.FormatVersion != FormatVersion {
+		return Result{}, fmt.Errorf("write backup: format version %d is not supported (want %d)", m.FormatVersion, FormatVersion)
+	}
+	m.FormatVersion = FormatVersion
+	m.Created = m.Created.UTC()
+	if err := m.validateHeader(); err != nil {
+		return Result{}, fmt.Errorf("write backup: %w", err)
+	}
+	if err := validateSources(members); err != nil {
+		return Result{}, fmt.Errorf("write backup: %w", err)
+	}
+
+	infos := make([]MemberInfo, len(members))
+	for i, src := range members {
+		sum, err := hashSource(ctx, src)
+		if err != nil {
+			return Result{}, fmt.Errorf("write backup: hash member %q: %w", src.Name, err)
+		}
+		infos[i] = MemberInfo{Name: src.Name, Size: src.Size, SHA256: sum, Mode: src.Mode}
+	}
+	m.Members = infos
+	manifestJSON, err := json.Marshal(m)
+	if err != nil {
+		return Result{}, fmt.Errorf("write backup: encode manifest: %w", err)
+	}
+	if len(manifestJSON) > MaxManifestSize {
+		return Result{}, fmt.Errorf("write backup: manifest is %d bytes, more than %d", len(manifestJSON), MaxManifestSize)
+	}
+
+	out := newHashingWriter(w)
+	if err := writeObject(ctx, out, m, manifestJSON, members, recipients); err != nil {
+		return Result{}, fmt.Errorf("write backup: %w", err)
+	}
+	return Result{Manifest: m, Size: out.n, SHA256: out.sum()}, nil
+}
+
+func validateSources(members []Source) error {
+	if len(members) > MaxMembers {
+		return fmt.Errorf("%d members, more than %d", len(members), MaxMembers)
+	}
+	seen := make(map[string]struct{}, len(members))
+	for _, src := range members {
+		if err := ValidateMemberName(src.Name); err != nil {
+			return err
+		}
+		if _, dup := seen[src.Name]; dup {
+			return fmt.Errorf("member %q given twice", src.Name)
+		}
+		seen[src.Name] = struct{}{}
+		if src.Size < 0 {
+			return fmt.Errorf("member %q has negative size %d", src.Name, src.Size)
+		}
+		if src.Mode&^fs.ModePerm != 0 {
+			return fmt.Errorf("member %q has mode %v, only permission bits are allowed", src.Name, src.Mode)
+		}
+		if src.Open == nil {
+			return fmt.Errorf("member %q has no Open function", src.Name)
+		}
+	}
+	return nil
+}
+
+// copySource copies exactly src.Size bytes of src to dst and returns their
+// SHA-256, failing if the source is shorter or longer than announced.
+func copySource(ctx context.Context, dst io.Writer, src Source) (string, error) {
+	rc, err := src.Open()
+	if err != nil {
+		return "", fmt.Errorf("open: %w", err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	r := contextReader{ctx: ctx, r: rc}
+	n, err := io.CopyN(io.MultiWriter(dst, h), r, src.Size)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read %d bytes, expected %d: the source changed size", n, src.Size)
+		}
+		return "", err
+	}
+	var probe [1]byte
+	if extra, err := r.Read(probe[:]); extra > 0 || (err != nil && err != io.EOF) {
+		if err != nil && err != io.EOF {
+			return "", err
+		}
+		return "", fmt.Errorf("source is longer than the expected %d bytes: it changed size", src.Size)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashSource(ctx context.Context, src Source) (string, error) {
+	return copySource(ctx, io.Discard, src)
+}
+
+func writeObject(ctx context.Context, out io.Writer, m Manifest, manifestJSON []byte, members []Source, recipients []age.Recipient) (err error) {
+	enc, err := age.Encrypt(out, recipients...)
+	if err != nil {
+		return fmt.Errorf("start encryption: %w", err)
+	}
+	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		return fmt.Errorf("start compression: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// Release the encoder's goroutines without writing more to out.
+			zw.Reset(io.Discard)
+			zw.Close()
+		}
+	}()
+	tw := tar.NewWriter(zw)
+	modTime := m.Created.Truncate(time.Second)
+
+	manifestHeader := &tar.Header{Typeflag: tar.TypeReg, Name: manifestName, Size: int64(len(manifestJSON)), Mode: 0o600, ModTime: modTime}
+	if err := tw.WriteHeader(manifestHeader); err != nil {
+		return fmt.Errorf("write manifest header: %w", err)
+	}
+	if _, err := io.Copy(tw, bytes.NewReader(manifestJSON)); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	for i, src := range members {
+		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: src.Name, Size: src.Size, Mode: int64(src.Mode), ModTime: modTime}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return fmt.Errorf("write header of member %q: %w", src.Name, err)
+		}
+		sum, err := copySource(ctx, tw, src)
+		if err != nil {
+			return fmt.Errorf("write member %q: %w", src.Name, err)
+		}
+		if sum != m.Members[i].SHA256 {
+			return fmt.Errorf("member %q changed between hashing and writing", src.Name)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return fmt.Errorf("finish tar: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("finish compression: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("finish encryption: %w", err)
+	}
+	return nil
+}
