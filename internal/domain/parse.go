@@ -206,6 +206,9 @@ func (p *parser) parseLeaf(open token) (Node, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	if opTok.kind == closer {
+		return nil, errorAtOffset(opTok.pos, "a leaf needs 3 elements (field, operator, value), found 1")
+	}
 	if opTok.kind != tokString {
 		return nil, errorAtOffset(opTok.pos, "the operator must be a quoted string such as '=', found %s", opTok.describe())
 	}
@@ -344,6 +347,8 @@ func (p *parser) parseScalar(t token) (Value, *Error) {
 			return nil, errorAtOffset(t.pos, "calls are not allowed: %s(…) cannot be evaluated in a domain", excerpt(t.text))
 		case tokLBracket:
 			return nil, errorAtOffset(after.pos, "subscripts are not allowed")
+		case tokDot:
+			return nil, errorAtOffset(after.pos, "attribute access is not allowed")
 		}
 		v, rerr := p.resolve(t.text, t.pos)
 		if rerr != nil {
