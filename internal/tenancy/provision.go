@@ -1,0 +1,357 @@
+package tenancy
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/instant-erp/instanterp/internal/store"
+)
+
+// Provisioning steps, in order; tests inject failures at each.
+const (
+	StepStorage    = "storage"
+	StepMigrate    = "migrate"
+	StepSeed       = "seed"
+	StepInitialize = "initialize"
+	StepActivate   = "activate"
+)
+
+// ProvisionerConfig is what a Provisioner needs.
+type ProvisionerConfig struct {
+	Catalogue *Catalogue
+	Engine    store.Engine
+	// DataDir holds SQLite tenants under DataDir/tenants/<name>/.
+	DataDir string
+	// Admin is a PostgreSQL connection allowed to create roles and databases (the
+	// control database's), and AdminURL the URL it was opened with. PostgreSQL only.
+	Admin    *store.DB
+	AdminURL string
+	Instance Instance
+	Sealer   Sealer
+	// Initialize installs the application into a new tenant database (the ORM's
+	// tables and seed data). Optional.
+	Initialize func(ctx context.Context, db *store.DB, t Tenant) error
+	// FailAt injects a failure at a step, for tests. Optional.
+	FailAt func(step string) error
+}
+
+// Provisioner creates, suspends, resumes and deletes tenants.
+type Provisioner struct {
+	cfg ProvisionerConfig
+}
+
+// NewProvisioner checks cfg and returns a provisioner.
+func NewProvisioner(cfg ProvisionerConfig) (*Provisioner, error) {
+	switch cfg.Engine {
+	case store.SQLite:
+		if cfg.DataDir == "" {
+			return nil, errors.New("provisioner: data directory required for SQLite tenants")
+		}
+	case store.Postgres:
+		if cfg.Admin == nil || cfg.AdminURL == "" || cfg.Sealer == nil || cfg.Instance.ID == "" {
+			return nil, errors.New("provisioner: PostgreSQL tenants need an admin connection, its URL, a sealer and the instance")
+		}
+	default:
+		return nil, fmt.Errorf("provisioner: unknown engine %q", cfg.Engine)
+	}
+	if cfg.Catalogue == nil {
+		return nil, errors.New("provisioner: catalogue required")
+	}
+	return &Provisioner{cfg: cfg}, nil
+}
+
+func (p *Provisioner) fail(step string) error {
+	if p.cfg.FailAt == nil {
+		return nil
+	}
+	if err := p.cfg.FailAt(step); err != nil {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	return nil
+}
+
+// Create provisions a tenant: all or nothing. On any failure whatever was made is
+// removed and the name is free again.
+func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (t Tenant, err error) {
+	if err := ValidateName(name); err != nil {
+		return Tenant{}, err
+	}
+	if err := validateEmail(adminEmail); err != nil {
+		return Tenant{}, err
+	}
+	t, err = p.cfg.Catalogue.reserve(ctx, name, p.cfg.Engine, adminEmail)
+	if err != nil {
+		return Tenant{}, err
+	}
+	var undo []func() error
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Clean up even when ctx was cancelled: leftovers would block the name.
+		cleanup := context.WithoutCancel(ctx)
+		for i := len(undo) - 1; i >= 0; i-- {
+			if uerr := undo[i](); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("clean up: %w", uerr))
+			}
+		}
+		if ferr := p.cfg.Catalogue.forget(cleanup, t.ID); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("release name: %w", ferr))
+		}
+	}()
+
+	if err := p.fail(StepStorage); err != nil {
+		return t, err
+	}
+	var db *store.DB
+	switch p.cfg.Engine {
+	case store.SQLite:
+		db, undo, err = p.createSQLite(&t, undo)
+	case store.Postgres:
+		db, undo, err = p.createPostgres(ctx, &t, undo)
+	}
+	if err != nil {
+		return t, fmt.Errorf("create storage for tenant %q: %w", name, err)
+	}
+	closeDB := func() error { return db.Close() }
+	undo = append(undo, closeDB)
+
+	if err := p.fail(StepMigrate); err != nil {
+		return t, err
+	}
+	if _, err := store.Migrate(ctx, db, store.TenantSchema); err != nil {
+		return t, fmt.Errorf("tenant %q: %w", name, err)
+	}
+	if err := p.fail(StepSeed); err != nil {
+		return t, err
+	}
+	if err := seedParameters(ctx, db); err != nil {
+		return t, fmt.Errorf("tenant %q: %w", name, err)
+	}
+	if err := p.fail(StepInitialize); err != nil {
+		return t, err
+	}
+	if p.cfg.Initialize != nil {
+		if err := p.cfg.Initialize(ctx, db, t); err != nil {
+			return t, fmt.Errorf("install application in tenant %q: %w", name, err)
+		}
+	}
+	undo = undo[:len(undo)-1]
+	if err := db.Close(); err != nil {
+		return t, fmt.Errorf("close tenant %q: %w", name, err)
+	}
+	if err := p.fail(StepActivate); err != nil {
+		return t, err
+	}
+	if err := p.cfg.Catalogue.activate(ctx, &t); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+func validateEmail(addr string) error {
+	at := -1
+	for i := 0; i < len(addr); i++ {
+		c := addr[i]
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' {
+			return fmt.Errorf("invalid admin email %q: unexpected character", printable(addr))
+		}
+		if c == '@' {
+			if at >= 0 {
+				return fmt.Errorf("invalid admin email %q: more than one @", printable(addr))
+			}
+			at = i
+		}
+	}
+	if at <= 0 || at == len(addr)-1 || len(addr) > 254 {
+		return fmt.Errorf("invalid admin email %q: want name@domain", printable(addr))
+	}
+	return nil
+}
+
+// SQLitePath is where a SQLite tenant's database lives.
+func SQLitePath(dataDir, name string) string {
+	return filepath.Join(dataDir, "tenants", name, "tenant.db")
+}
+
+func (p *Provisioner) createSQLite(t *Tenant, undo []func() error) (*store.DB, []func() error, error) {
+	root := filepath.Join(p.cfg.DataDir, "tenants")
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, undo, err
+	}
+	dir := filepath.Join(root, t.Name)
+	// Mkdir (not MkdirAll) fails if the directory exists: never adopt leftovers.
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, undo, fmt.Errorf("%s already exists (left by an earlier failure?); remove it first", dir)
+		}
+		return nil, undo, err
+	}
+	undo = append(undo, func() error { return os.RemoveAll(dir) })
+	if err := os.Mkdir(filepath.Join(dir, "filestore"), 0o700); err != nil {
+		return nil, undo, err
+	}
+	t.Location = filepath.Join("tenants", t.Name)
+	db, err := store.OpenSQLite(SQLitePath(p.cfg.DataDir, t.Name), store.SQLiteOptions{})
+	return db, undo, err
+}
+
+// postgresNames returns the database and role names of a tenant: derived from the
+// installation and the catalogue id, so they are short, unique and never taken from input.
+func postgresNames(inst Instance, id int64) (database, role string) {
+	n := fmt.Sprintf("%s_t%d", inst.ID, id)
+	return n, n
+}
+
+func (p *Provisioner) createPostgres(ctx context.Context, t *Tenant, undo []func() error) (*store.DB, []func() error, error) {
+	admin := p.cfg.Admin.Write
+	dbName, role := postgresNames(p.cfg.Instance, t.ID)
+	pw := make([]byte, 32)
+	if _, err := rand.Read(pw); err != nil {
+		return nil, undo, err
+	}
+	password := hex.EncodeToString(pw)
+
+	cleanup := context.WithoutCancel(ctx)
+	if _, err := admin.ExecContext(ctx, "CREATE ROLE "+store.QuoteIdent(role)+
+		" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT 64 PASSWORD "+store.QuoteLiteral(password)); err != nil {
+		return nil, undo, fmt.Errorf("create role: %w", err)
+	}
+	undo = append(undo, func() error {
+		_, err := admin.ExecContext(cleanup, "DROP ROLE IF EXISTS "+store.QuoteIdent(role))
+		return err
+	})
+	// The role must be a member to hand ownership over to it, unless we are superuser.
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+store.QuoteIdent(dbName)+" OWNER "+store.QuoteIdent(role)+
+		" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		return nil, undo, fmt.Errorf("create database: %w", err)
+	}
+	undo = append(undo, func() error {
+		_, err := admin.ExecContext(cleanup, "DROP DATABASE IF EXISTS "+store.QuoteIdent(dbName)+" WITH (FORCE)")
+		return err
+	})
+	for _, stmt := range []string{
+		"REVOKE ALL ON DATABASE " + store.QuoteIdent(dbName) + " FROM PUBLIC",
+		"GRANT CONNECT, TEMPORARY ON DATABASE " + store.QuoteIdent(dbName) + " TO " + store.QuoteIdent(role),
+		"COMMENT ON DATABASE " + store.QuoteIdent(dbName) + " IS " + store.QuoteLiteral("instanterp tenant "+t.Name),
+	} {
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			return nil, undo, fmt.Errorf("secure database: %w", err)
+		}
+	}
+	sealed, err := p.cfg.Sealer.Seal([]byte(password), credentialsAD(*t))
+	if err != nil {
+		return nil, undo, fmt.Errorf("seal role password: %w", err)
+	}
+	t.Location, t.credentials = dbName, sealed
+	u, err := TenantURL(p.cfg.AdminURL, role, password, dbName)
+	if err != nil {
+		return nil, undo, err
+	}
+	db, err := store.OpenPostgres(ctx, u, store.PostgresOptions{MaxConns: 2})
+	return db, undo, err
+}
+
+// TenantURL builds the URL a tenant's own role connects with: same server as the
+// admin URL, the tenant's role, password and database.
+func TenantURL(adminURL, role, password, database string) (string, error) {
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", fmt.Errorf("parse admin url: %w", err)
+	}
+	u.User = url.UserPassword(role, password)
+	u.Path = "/" + database
+	q := u.Query()
+	q.Del("user")
+	q.Del("password")
+	q.Del("dbname")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// PreparePostgresServer closes the doors every tenant role would otherwise have: by
+// default PUBLIC may connect to the maintenance databases.
+func PreparePostgresServer(ctx context.Context, admin *store.DB) error {
+	for _, db := range []string{"postgres", "template1"} {
+		if _, err := admin.Write.ExecContext(ctx, "REVOKE CONNECT ON DATABASE "+store.QuoteIdent(db)+" FROM PUBLIC"); err != nil {
+			return fmt.Errorf("revoke PUBLIC connect on %s: %w", db, err)
+		}
+	}
+	return nil
+}
+
+func seedParameters(ctx context.Context, db *store.DB) error {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, kv := range [][2]string{
+			{"database.uuid", uuid.NewString()},
+			{"database.secret", hex.EncodeToString(secret)},
+			{"database.create_date", now.Format(time.DateTime)},
+		} {
+			if _, err := tx.ExecContext(ctx, db.Rebind(
+				"INSERT INTO ir_config_parameter (key, value, create_date, write_date) VALUES (?, ?, ?, ?)"),
+				kv[0], kv[1], now, now); err != nil {
+				return fmt.Errorf("seed %s: %w", kv[0], err)
+			}
+		}
+		return nil
+	})
+}
+
+// Suspend refuses all further access to a tenant until it is resumed.
+func (p *Provisioner) Suspend(ctx context.Context, name string) (Tenant, error) {
+	return p.cfg.Catalogue.setState(ctx, name, []State{Active}, Suspended)
+}
+
+// Resume lifts a suspension.
+func (p *Provisioner) Resume(ctx context.Context, name string) (Tenant, error) {
+	return p.cfg.Catalogue.setState(ctx, name, []State{Suspended}, Active)
+}
+
+// Delete destroys a tenant's database (or files) and its role, then marks it deleted.
+// Storage goes first so that a failure leaves the tenant listed and the delete can be
+// repeated.
+func (p *Provisioner) Delete(ctx context.Context, name string) error {
+	t, err := p.cfg.Catalogue.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	switch t.Engine {
+	case store.SQLite:
+		if p.cfg.DataDir == "" {
+			return fmt.Errorf("delete tenant %q: it lives in SQLite files but no data directory is configured", name)
+		}
+		if err := os.RemoveAll(filepath.Join(p.cfg.DataDir, "tenants", t.Name)); err != nil {
+			return fmt.Errorf("delete tenant %q files: %w", name, err)
+		}
+	case store.Postgres:
+		if p.cfg.Admin == nil {
+			return fmt.Errorf("delete tenant %q: it lives in PostgreSQL but no database URL is configured", name)
+		}
+		dbName, role := postgresNames(p.cfg.Instance, t.ID)
+		for _, stmt := range []string{
+			"DROP DATABASE IF EXISTS " + store.QuoteIdent(dbName) + " WITH (FORCE)",
+			"DROP ROLE IF EXISTS " + store.QuoteIdent(role),
+		} {
+			if _, err := p.cfg.Admin.Write.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("delete tenant %q: %w", name, err)
+			}
+		}
+	}
+	_, err = p.cfg.Catalogue.setState(ctx, name, []State{Active, Suspended}, Deleted)
+	return err
+}
