@@ -11,7 +11,7 @@ func TestValidateName(t *testing.T) {
 		"", "a", "../evil", "a/b", "UPPER", "Acme", "www", "admin", "localhost",
 		strings.Repeat("a", 64), "1acme", "acme-", "-acme", "ac me", "acme.", "a.b",
 		"acme\x00", "\x00", "аcme", // Cyrillic а
-		"acmе",                     // Cyrillic е
+		"acmе", // Cyrillic е
 		"ａｃｍｅ", "xn--acme-9za", "a--b", "acme_corp", "acme\n", " acme", "acme;drop",
 	}
 	for _, name := range refused {
