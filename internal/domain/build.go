@@ -104,6 +104,9 @@ func (nz *normalizer) count() *Error {
 }
 
 func (nz *normalizer) normalize(root Node) (Node, error) {
+	if root == nil {
+		return nil, errorf("the root node is nil")
+	}
 	var stack []*frame
 	next := root
 	for {

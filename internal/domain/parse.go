@@ -413,6 +413,10 @@ func (p *parser) afterValueError(t token, context string) *Error {
 		return errorAtOffset(t.pos, "attribute access is not allowed")
 	case tokString:
 		return errorAtOffset(t.pos, "unexpected string %s; separate elements with ','", context)
+	case tokNumber:
+		if p.scan.src[t.pos] == '-' {
+			return errorAtOffset(t.pos, "operators such as '-' are not allowed; a domain holds only literal values and names")
+		}
 	}
-	return errorAtOffset(t.pos, "unexpected %s %s", t.describe(), context)
+	return errorAtOffset(t.pos, "found %s %s", t.describe(), context)
 }
