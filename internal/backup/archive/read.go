@@ -134,7 +134,7 @@ func (o *objectReader) readManifest(tr *tar.Reader) (Manifest, error) {
 		return Manifest{}, o.classify(err)
 	}
 	if hdr.Name != manifestName || hdr.Typeflag != tar.TypeReg {
-		return Manifest{}, fmt.Errorf("%w: first entry is %q, not the manifest", ErrInvalid, hdr.Name)
+		return Manifest{}, fmt.Errorf("%w: first entry must be %s as a regular file, got %q of tar type %q", ErrInvalid, manifestName, hdr.Name, hdr.Typeflag)
 	}
 	if hdr.Size > MaxManifestSize {
 		return Manifest{}, fmt.Errorf("%w: manifest is %d bytes, more than %d", ErrInvalid, hdr.Size, MaxManifestSize)
