@@ -1,0 +1,368 @@
+// Package config reads the platform's settings from flags, INSTANTERP_* environment
+// variables and an optional file, in that order of precedence, and validates them.
+//
+// Every setting NAME can be given as --NAME, as INSTANTERP_NAME (upper case, '-' → '_'),
+// as INSTANTERP_NAME_FILE naming a file that holds the value (for secrets kept by a
+// secrets manager), or as "NAME = value" in the file given by --config.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	DataDir        string
+	DatabaseURL    string
+	MasterKeyFile  string
+	Domain         string
+	LogFormat      string
+	LogLevel       slog.Level
+	Listen         string
+	HTTPListen     string
+	TLSCert        string
+	TLSKey         string
+	ACMEEmail      string
+	PlainHTTP      bool
+	TrustedProxies []netip.Prefix
+	MaxOpenTenants int
+	MaxBodyBytes   int64
+	ShutdownGrace  time.Duration
+}
+
+// Group selects which settings a command accepts.
+type Group int
+
+const (
+	// Common settings: where data lives and how to log. Every command takes them.
+	Common Group = 1 << iota
+	// Server settings: listening, TLS, proxies, limits. Only serve takes them.
+	Server
+)
+
+type setting struct {
+	name, help, def string
+	group           Group
+	boolean         bool
+	repeated        bool
+}
+
+var settings = []setting{
+	{name: "data", def: "./instanterp-data", group: Common, help: "data directory (SQLite databases, keys, certificates)"},
+	{name: "database-url", group: Common, help: "postgres://… to keep the control and tenant databases in PostgreSQL (empty: embedded SQLite)"},
+	{name: "master-key-file", group: Common, help: "file holding the 32-byte master key (default: <data>/master.key)"},
+	{name: "domain", def: "localhost", group: Common, help: "domain of the platform; tenants are served at <tenant>.<domain>"},
+	{name: "log-format", def: "text", group: Common, help: "log format: text or json"},
+	{name: "log-level", def: "info", group: Common, help: "log level: debug, info, warn or error"},
+	{name: "listen", def: ":8443", group: Server, help: "HTTPS listen address"},
+	{name: "http-listen", group: Server, help: "optional plain-HTTP address that only redirects to HTTPS (and answers ACME challenges)"},
+	{name: "tls-cert", group: Server, help: "certificate chain (PEM) to serve instead of the self-signed one"},
+	{name: "tls-key", group: Server, help: "private key (PEM) of --tls-cert"},
+	{name: "acme-email", group: Server, help: "obtain certificates by ACME for the domain and existing tenants, with this contact address"},
+	{name: "plain-http", boolean: true, group: Server, help: "serve plain HTTP on --listen, for running behind a TLS-terminating proxy (needs --trusted-proxy)"},
+	{name: "trusted-proxy", repeated: true, group: Server, help: "CIDR of a proxy whose X-Forwarded-For/Proto headers are believed (repeatable)"},
+	{name: "max-open-tenants", def: "256", group: Server, help: "tenant databases kept open at once"},
+	{name: "max-body-bytes", def: "16777216", group: Server, help: "largest request body accepted"},
+	{name: "shutdown-grace", def: "20s", group: Server, help: "how long shutdown waits for requests in flight"},
+}
+
+// UsageError marks a configuration problem the operator must fix (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
+
+// multi collects a repeatable flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+// FlagSet holds the raw values of one command's flags until Load resolves them.
+type FlagSet struct {
+	*flag.FlagSet
+	groups  Group
+	values  map[string]*string
+	bools   map[string]*bool
+	repeats map[string]*multi
+	config  *string
+}
+
+// NewFlagSet declares the settings of groups on a new flag set named after the command.
+// The command may add its own flags to it before parsing.
+func NewFlagSet(command string, groups Group, output io.Writer) *FlagSet {
+	fs := &FlagSet{
+		FlagSet: flag.NewFlagSet(command, flag.ContinueOnError),
+		groups:  groups,
+		values:  map[string]*string{}, bools: map[string]*bool{}, repeats: map[string]*multi{},
+	}
+	fs.SetOutput(output)
+	fs.config = fs.String("config", "", "optional settings file (NAME = value per line)")
+	for _, s := range settings {
+		if s.group&groups == 0 {
+			continue
+		}
+		switch {
+		case s.boolean:
+			fs.bools[s.name] = fs.Bool(s.name, false, s.help)
+		case s.repeated:
+			m := &multi{}
+			fs.repeats[s.name] = m
+			fs.Var(m, s.name, s.help)
+		default:
+			fs.values[s.name] = fs.String(s.name, s.def, s.help)
+		}
+	}
+	return fs
+}
+
+// EnvName is the environment variable of a setting.
+func EnvName(name string) string {
+	return "INSTANTERP_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Load resolves the parsed flags against the environment and the settings file and
+// validates the result. env is os.LookupEnv in production.
+func (fs *FlagSet) Load(env func(string) (string, bool)) (*Config, error) {
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+
+	configPath := *fs.config
+	if !explicit["config"] {
+		if v, ok := env("INSTANTERP_CONFIG"); ok {
+			configPath = v
+		}
+	}
+	file := map[string][]string{}
+	if configPath != "" {
+		var err error
+		if file, err = readFile(configPath, fs.groups); err != nil {
+			return nil, err
+		}
+	}
+	raw := map[string][]string{}
+	for _, s := range settings {
+		if s.group&fs.groups == 0 {
+			continue
+		}
+		vals, err := resolve(s, fs, explicit[s.name], env, file)
+		if err != nil {
+			return nil, err
+		}
+		raw[s.name] = vals
+	}
+	return build(raw)
+}
+
+func resolve(s setting, fs *FlagSet, explicit bool, env func(string) (string, bool), file map[string][]string) ([]string, error) {
+	if explicit {
+		switch {
+		case s.boolean:
+			return []string{strconv.FormatBool(*fs.bools[s.name])}, nil
+		case s.repeated:
+			return *fs.repeats[s.name], nil
+		default:
+			return []string{*fs.values[s.name]}, nil
+		}
+	}
+	if v, ok := env(EnvName(s.name)); ok {
+		if s.repeated {
+			return splitList(v), nil
+		}
+		return []string{v}, nil
+	}
+	if path, ok := env(EnvName(s.name) + "_FILE"); ok {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usagef("%s_FILE: %v", EnvName(s.name), err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if s.repeated {
+			return splitList(v), nil
+		}
+		return []string{v}, nil
+	}
+	if v, ok := file[s.name]; ok {
+		return v, nil
+	}
+	if s.def != "" {
+		return []string{s.def}, nil
+	}
+	return nil, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, p)
+	}
+	return out
+}
+
+// readFile parses "name = value" lines; '#' starts a comment line. Unknown names are
+// errors, so that a typo does not silently leave a default in force.
+func readFile(path string, groups Group) (map[string][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--config: %v", err)
+	}
+	known := map[string]setting{}
+	for _, s := range settings {
+		known[s.name] = s
+	}
+	out := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" {
+			return nil, usagef("%s:%d: want NAME = value", path, n)
+		}
+		s, ok := known[name]
+		if !ok {
+			return nil, usagef("%s:%d: unknown setting %q", path, n, name)
+		}
+		if s.group&groups == 0 {
+			continue // a server setting in a file shared with the CLI
+		}
+		value = strings.Trim(value, `"`)
+		if s.repeated {
+			out[name] = append(out[name], value)
+		} else {
+			out[name] = []string{value}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usagef("--config %s: %v", path, err)
+	}
+	return out, nil
+}
+
+func one(raw map[string][]string, name string) string {
+	if v := raw[name]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
+}
+
+func build(raw map[string][]string) (*Config, error) {
+	c := &Config{
+		DataDir:       one(raw, "data"),
+		DatabaseURL:   one(raw, "database-url"),
+		MasterKeyFile: one(raw, "master-key-file"),
+		Domain:        strings.ToLower(strings.TrimSuffix(one(raw, "domain"), ".")),
+		LogFormat:     one(raw, "log-format"),
+		Listen:        one(raw, "listen"),
+		HTTPListen:    one(raw, "http-listen"),
+		TLSCert:       one(raw, "tls-cert"),
+		TLSKey:        one(raw, "tls-key"),
+		ACMEEmail:     one(raw, "acme-email"),
+	}
+	if c.DataDir == "" {
+		return nil, usagef("invalid --data: empty")
+	}
+	if c.MasterKeyFile == "" {
+		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return nil, usagef("invalid --database-url: want postgres://user@host:port/database")
+		}
+	}
+	if err := validateDomain(c.Domain); err != nil {
+		return nil, usagef("invalid --domain %q: %v", c.Domain, err)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return nil, usagef("invalid --log-format %q: want text or json", c.LogFormat)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(one(raw, "log-level"))); err != nil {
+		return nil, usagef("invalid --log-level %q: want debug, info, warn or error", one(raw, "log-level"))
+	}
+	if _, ok := raw["listen"]; !ok {
+		return c, nil // not a server command
+	}
+	for _, a := range []struct{ flag, addr string }{{"listen", c.Listen}, {"http-listen", c.HTTPListen}} {
+		if a.addr == "" && a.flag == "http-listen" {
+			continue
+		}
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			return nil, usagef("invalid --%s %q: want [host]:port", a.flag, a.addr)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, usagef("invalid --tls-cert/--tls-key: give both or neither")
+	}
+	if c.TLSCert != "" && c.ACMEEmail != "" {
+		return nil, usagef("invalid --acme-email: not with --tls-cert")
+	}
+	if c.ACMEEmail != "" && !strings.Contains(c.ACMEEmail, "@") {
+		return nil, usagef("invalid --acme-email %q", c.ACMEEmail)
+	}
+	var err error
+	if c.PlainHTTP, err = strconv.ParseBool(one(raw, "plain-http")); err != nil && one(raw, "plain-http") != "" {
+		return nil, usagef("invalid --plain-http %q: want true or false", one(raw, "plain-http"))
+	}
+	for _, p := range raw["trusted-proxy"] {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, usagef("invalid --trusted-proxy %q: want a CIDR such as 10.0.0.0/8", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+	}
+	if c.PlainHTTP && len(c.TrustedProxies) == 0 {
+		return nil, usagef("invalid --plain-http: needs --trusted-proxy naming the TLS-terminating proxy")
+	}
+	if c.PlainHTTP && (c.TLSCert != "" || c.ACMEEmail != "") {
+		return nil, usagef("invalid --plain-http: not with --tls-cert or --acme-email")
+	}
+	if c.MaxOpenTenants, err = strconv.Atoi(one(raw, "max-open-tenants")); err != nil || c.MaxOpenTenants < 1 || c.MaxOpenTenants > 100000 {
+		return nil, usagef("invalid --max-open-tenants %q: want 1 to 100000", one(raw, "max-open-tenants"))
+	}
+	if c.MaxBodyBytes, err = strconv.ParseInt(one(raw, "max-body-bytes"), 10, 64); err != nil || c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 1<<30 {
+		return nil, usagef("invalid --max-body-bytes %q: want 1024 to 1073741824", one(raw, "max-body-bytes"))
+	}
+	if c.ShutdownGrace, err = time.ParseDuration(one(raw, "shutdown-grace")); err != nil || c.ShutdownGrace < 0 {
+		return nil, usagef("invalid --shutdown-grace %q: want a duration such as 20s", one(raw, "shutdown-grace"))
+	}
+	return c, nil
+}
+
+func validateDomain(d string) error {
+	if d == "" || len(d) > 253 {
+		return errors.New("want a DNS name such as erp.example.com")
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return errors.New("want a DNS name such as erp.example.com")
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return errors.New("want a DNS name such as erp.example.com")
+			}
+		}
+	}
+	return nil
+}
