@@ -9,4 +9,7 @@
 // package never touches SQL: it only guarantees that field paths are plain
 // identifiers, operators come from a closed set, values are plain data of the
 // right shape, and every input stays within Limits.
+//
+// Every refusal is an *Error: Offset locates it in text, Term in a decoded
+// list, and Message is fit to show to the person who wrote the domain.
 package domain

@@ -32,10 +32,6 @@ func errorAtOffset(offset int, format string, args ...any) *Error {
 	return &Error{Offset: offset, Term: -1, Message: fmt.Sprintf(format, args...)}
 }
 
-func errorAtTerm(term int, format string, args ...any) *Error {
-	return &Error{Offset: -1, Term: term, Message: fmt.Sprintf(format, args...)}
-}
-
 func errorf(format string, args ...any) *Error {
 	return &Error{Offset: -1, Term: -1, Message: fmt.Sprintf(format, args...)}
 }

@@ -20,7 +20,10 @@ type Or struct{ Children []Node }
 type Not struct{ Child Node }
 
 // Leaf compares a field, reached through Path (one or more field names,
-// as in partner_id.country_id.code), with Value.
+// as in partner_id.country_id.code), with Value. In a normalised leaf the
+// operators in, not in, child_of and parent_of always carry a List (of Ints
+// for the last two), the comparisons and likes carry a scalar, and '=?' has
+// been resolved into '=' or True.
 type Leaf struct {
 	Path     []string
 	Operator Operator
@@ -47,7 +50,8 @@ func (Constant) isNode() {}
 func (l Leaf) Field() string { return strings.Join(l.Path, ".") }
 
 // Domain is a validated, normalised domain. The zero Domain matches every
-// record. Domains are immutable; share them freely.
+// record. Domains are immutable; share them freely. Compare them with Equal:
+// == panics on trees that hold slices.
 type Domain struct{ root Node }
 
 // Root returns the tree; True for the empty domain.
