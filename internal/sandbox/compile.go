@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 )
 
 // Variable declares a name the expression may read, with its type. Nothing
@@ -99,6 +100,10 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
 	prg, err := checkEnv.Program(checked,
 		cel.CostLimit(s.cfg.CostLimit),
 		cel.MemoryLimit(s.cfg.MemoryLimit),
+		// Count text byte by byte (CEL's default is one unit per ten bytes)
+		// so MemoryLimit means bytes or elements, as the Config documents.
+		cel.MemoryTracking(types.MemoryTrackerSizeCalculator(
+			types.NewSizeCalculator(types.SizeCalculatorStringUnitLength(1)))),
 		cel.InterruptCheckFrequency(s.cfg.InterruptCheckFrequency),
 	)
 	if err != nil {
@@ -221,7 +226,7 @@ func issuesError(kind error, iss *cel.Issues) *Error {
 // at one of the configured limits; such failures are budget errors, not
 // mistakes in the expression.
 func isLimitMessage(msg string) bool {
-	for _, m := range []string{"exceeds limit", "limit exceeded", "exceeds nesting limit"} {
+	for _, m := range []string{"exceeds limit", "limit exceeded", "exceeds nesting limit", "depth exceeded"} {
 		if strings.Contains(msg, m) {
 			return true
 		}
