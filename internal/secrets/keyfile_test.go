@@ -87,21 +87,22 @@ func TestCreateRefusesExistingFile(t *testing.T) {
 }
 
 func TestLoadAcceptedForms(t *testing.T) {
-	raw := bytes.Repeat([]byte{0xab}, KeySize)
-	raw[0] = '\n' // raw keys may contain any byte, including newlines
-	hexKey := hex.EncodeToString(bytes.Repeat([]byte{0xab}, KeySize))
-	want := testKey(t, 0xab).KeyID()
+	key := bytes.Repeat([]byte{0xab}, KeySize)
+	rawWithNewline := bytes.Clone(key)
+	rawWithNewline[KeySize-1] = '\n' // raw keys may contain any byte, a trailing newline too
+	hexKey := hex.EncodeToString(key)
 
 	tests := []struct {
 		name    string
 		content []byte
-		want    string
+		want    []byte
 	}{
-		{"raw bytes", raw, ""},
-		{"hex", []byte(hexKey), want},
-		{"hex with newline", []byte(hexKey + "\n"), want},
-		{"hex with CRLF", []byte(hexKey + "\r\n"), want},
-		{"upper-case hex", []byte(strings.ToUpper(hexKey) + "\n"), want},
+		{"raw bytes", key, key},
+		{"raw bytes ending in a newline byte", rawWithNewline, rawWithNewline},
+		{"hex", []byte(hexKey), key},
+		{"hex with newline", []byte(hexKey + "\n"), key},
+		{"hex with CRLF", []byte(hexKey + "\r\n"), key},
+		{"upper-case hex", []byte(strings.ToUpper(hexKey) + "\n"), key},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,21 +110,16 @@ func TestLoadAcceptedForms(t *testing.T) {
 			if err := os.WriteFile(path, tt.content, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			key, err := Load(path)
+			got, err := Load(path)
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if tt.want != "" && key.KeyID() != tt.want {
-				t.Fatalf("KeyID = %s, want %s", key.KeyID(), tt.want)
+			want, err := NewMasterKey(tt.want)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if tt.want == "" {
-				rawKey, err := NewMasterKey(raw)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if key.KeyID() != rawKey.KeyID() {
-					t.Fatalf("KeyID = %s, want %s", key.KeyID(), rawKey.KeyID())
-				}
+			if got.KeyID() != want.KeyID() {
+				t.Fatalf("KeyID = %s, want %s", got.KeyID(), want.KeyID())
 			}
 		})
 	}
