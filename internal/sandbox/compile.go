@@ -45,6 +45,11 @@ func (e expectOption) applyCompile(s *compileSettings) error {
 // checked type differs, and Eval refuses a dyn result that does not fit.
 func Expect(t Type) CompileOption { return expectOption(t) }
 
+// memorySampleInterval trades how far a comprehension may overshoot the
+// memory limit (a few dozen steps, each also charged to the cost budget)
+// against the time spent measuring.
+const memorySampleInterval = 32
+
 // maxVariableName bounds declared names; they are field names, not prose.
 const maxVariableName = 64
 
@@ -102,8 +107,12 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
 		cel.MemoryLimit(s.cfg.MemoryLimit),
 		// Count text byte by byte (CEL's default is one unit per ten bytes)
 		// so MemoryLimit means bytes or elements, as the Config documents.
-		cel.MemoryTracking(types.MemoryTrackerSizeCalculator(
-			types.NewSizeCalculator(types.SizeCalculatorStringUnitLength(1)))),
+		// Inside comprehensions, measure every memorySampleInterval-th step:
+		// sizing a growing list each step would make a loop quadratic.
+		cel.MemoryTracking(
+			types.MemoryTrackerSizeCalculator(types.NewSizeCalculator(types.SizeCalculatorStringUnitLength(1))),
+			types.MemoryTrackerSampleInterval(memorySampleInterval),
+		),
 		cel.InterruptCheckFrequency(s.cfg.InterruptCheckFrequency),
 	)
 	if err != nil {
