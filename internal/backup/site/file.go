@@ -1,0 +1,258 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// fileSite keeps objects in a local directory, reached only through an
+// os.Root so that no key can lead outside it.
+type fileSite struct {
+	spec Spec
+	root *os.Root
+	// wrapWriter, when set by a test, wraps the temporary file's writer to
+	// inject failures such as a full disk.
+	wrapWriter func(io.Writer) io.Writer
+}
+
+func openFileSite(spec Spec) (*fileSite, error) {
+	if err := os.MkdirAll(spec.File.Dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create directory: %w", err)
+	}
+	root, err := os.OpenRoot(spec.File.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("open directory: %w", err)
+	}
+	return &fileSite{spec: spec, root: root}, nil
+}
+
+func (s *fileSite) Name() string       { return s.spec.Name }
+func (s *fileSite) DataCentre() string { return s.spec.DataCentre }
+func (s *fileSite) Close() error       { return s.root.Close() }
+
+func (s *fileSite) Put(ctx context.Context, key string, r io.Reader) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, err
+	}
+	obj, err := s.put(ctx, key, r)
+	if err != nil {
+		return Object{}, fmt.Errorf("put %s on site %s: %w", key, s.spec.Name, err)
+	}
+	return obj, nil
+}
+
+func (s *fileSite) put(ctx context.Context, key string, r io.Reader) (obj Object, err error) {
+	dir, base := path.Split(key)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = "."
+	}
+	if err := s.root.MkdirAll(dir, 0o750); err != nil {
+		return Object{}, fmt.Errorf("create directory: %w", err)
+	}
+	name, err := tempName(base)
+	if err != nil {
+		return Object{}, err
+	}
+	tmp := path.Join(dir, name)
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return Object{}, fmt.Errorf("create temporary file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			s.root.Remove(tmp)
+		}
+	}()
+	var w io.Writer = f
+	if s.wrapWriter != nil {
+		w = s.wrapWriter(f)
+	}
+	hr := newHashingReader(ctx, r)
+	if _, err := io.Copy(w, hr); err != nil {
+		if hr.err != nil {
+			return Object{}, fmt.Errorf("read source: %w", hr.err)
+		}
+		return Object{}, fmt.Errorf("write: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return Object{}, fmt.Errorf("sync: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return Object{}, fmt.Errorf("close: %w", err)
+	}
+	if err := s.root.Rename(tmp, key); err != nil {
+		return Object{}, fmt.Errorf("rename into place: %w", err)
+	}
+	// The rename is durable only once the directory itself is synced.
+	if err := s.syncDir(dir); err != nil {
+		return Object{}, err
+	}
+	return Object{Key: key, Size: hr.n, SHA256: hr.sum(), Modified: time.Now()}, nil
+}
+
+func (s *fileSite) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open directory for sync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	return nil
+}
+
+func (s *fileSite) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	f, err := s.root.Open(key)
+	if err != nil {
+		return nil, fmt.Errorf("open %s on site %s: %w", key, s.spec.Name, fileError(err))
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s on site %s: %w", key, s.spec.Name, err)
+	}
+	if !info.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open %s on site %s: %w", key, s.spec.Name, ErrNotFound)
+	}
+	return f, nil
+}
+
+func (s *fileSite) Stat(ctx context.Context, key string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, err
+	}
+	info, err := s.root.Lstat(key)
+	if err == nil && !info.Mode().IsRegular() {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("stat %s on site %s: %w", key, s.spec.Name, fileError(err))
+	}
+	return Object{Key: key, Size: info.Size(), Modified: info.ModTime()}, nil
+}
+
+func (s *fileSite) List(ctx context.Context, prefix string) ([]Object, error) {
+	if err := validatePrefix(prefix); err != nil {
+		return nil, err
+	}
+	var objects []Object
+	err := s.walk(ctx, listStart(prefix), func(p string, d fs.DirEntry) error {
+		if isTempName(d.Name()) || !d.Type().IsRegular() || !strings.HasPrefix(p, prefix) || ValidateKey(p) != nil {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		objects = append(objects, Object{Key: p, Size: info.Size(), Modified: info.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %q on site %s: %w", prefix, s.spec.Name, err)
+	}
+	slices.SortFunc(objects, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
+	return objects, nil
+}
+
+// listStart is the deepest directory that holds every key with prefix.
+func listStart(prefix string) string {
+	i := strings.LastIndex(prefix, "/")
+	if i < 0 {
+		return "."
+	}
+	return prefix[:i]
+}
+
+// walk visits the non-directory entries under start, skipping hidden
+// directories; a missing start is an empty walk.
+func (s *fileSite) walk(ctx context.Context, start string, visit func(p string, d fs.DirEntry) error) error {
+	err := fs.WalkDir(s.root.FS(), start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == start {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != start && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		return visit(p, d)
+	})
+	return err
+}
+
+func (s *fileSite) Delete(ctx context.Context, key string) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	info, err := s.root.Lstat(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not an object", key)
+	}
+	if err == nil {
+		err = s.root.Remove(key)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s on site %s: %w", key, s.spec.Name, err)
+	}
+	return nil
+}
+
+func (s *fileSite) RemoveIncomplete(ctx context.Context, olderThan time.Time) (int, error) {
+	removed := 0
+	err := s.walk(ctx, ".", func(p string, d fs.DirEntry) error {
+		if !isTempName(d.Name()) || !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // completed or cleaned meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if !info.ModTime().Before(olderThan) {
+			return nil
+		}
+		if err := s.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("remove incomplete objects on site %s: %w", s.spec.Name, err)
+	}
+	return removed, nil
+}
+
+func fileError(err error) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
