@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -39,11 +41,59 @@ type SelfSigned struct {
 	CACreated bool
 	// LeafIssued reports that this call issued a new leaf certificate.
 	LeafIssued bool
+	// AllowHost, when set, limits the per-host certificates GetCertificate issues to
+	// hosts it accepts (the server passes "is a live tenant").
+	AllowHost func(host string) bool
+
+	ca     *devCA
+	domain string
+	now    func() time.Time
+	mu     sync.Mutex
+	hosts  map[string]*tls.Certificate
 }
 
-// GetCertificate serves the leaf for every handshake; it fits ServerTLSConfig.
-func (s *SelfSigned) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return s.Certificate, nil
+// maxHostCertificates bounds the per-host cache; past it the cache starts over.
+const maxHostCertificates = 4096
+
+// GetCertificate fits ServerTLSConfig. Browsers and OpenSSL do not accept a wildcard
+// directly under a single-label name such as *.localhost, so for <tenant>.<domain> and
+// <tenant>.localhost it issues (once, in memory) a leaf naming exactly that host.
+// Every other handshake gets the stored leaf.
+func (s *SelfSigned) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if hello == nil {
+		return s.Certificate, nil
+	}
+	host := strings.TrimSuffix(strings.ToLower(hello.ServerName), ".")
+	if s.ca == nil || !s.isTenantHost(host) || (s.AllowHost != nil && !s.AllowHost(host)) {
+		return s.Certificate, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.hosts[host]; ok && s.now().Before(c.Leaf.NotAfter.Add(-leafRenewBefore)) {
+		return c, nil
+	}
+	leaf, key, _, err := signLeaf(s.ca, subjectNames{dnsNames: []string{host}}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if s.hosts == nil || len(s.hosts) >= maxHostCertificates {
+		s.hosts = map[string]*tls.Certificate{}
+	}
+	c := &tls.Certificate{Certificate: [][]byte{leaf.Raw, s.ca.cert.Raw}, PrivateKey: key, Leaf: leaf}
+	s.hosts[host] = c
+	return c, nil
+}
+
+// isTenantHost reports whether host is one DNS label in front of the domain or of
+// localhost.
+func (s *SelfSigned) isTenantHost(host string) bool {
+	for _, parent := range []string{s.domain, "localhost"} {
+		if label, ok := strings.CutSuffix(host, "."+parent); ok && label != "" && !strings.Contains(label, ".") &&
+			validateDNSName(label) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // EnsureSelfSigned returns the development TLS setup stored in dir, creating
@@ -92,6 +142,9 @@ func EnsureSelfSigned(dir, domain string, now time.Time) (*SelfSigned, error) {
 		CAFingerprint: fingerprint(ca.cert),
 		CACreated:     caCreated,
 		LeafIssued:    leafIssued,
+		ca:            ca,
+		domain:        strings.TrimSuffix(strings.ToLower(domain), "."),
+		now:           time.Now,
 	}, nil
 }
 
@@ -157,13 +210,32 @@ func leafUsable(leaf *x509.Certificate, key *ecdsa.PrivateKey, ca *devCA, names 
 }
 
 func issueLeaf(dir string, ca *devCA, names subjectNames, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cert, key, der, err := signLeaf(ca, names, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := encodePrivateKeyPEM(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, leafKeyFileName), keyPEM, 0o600); err != nil {
+		return nil, nil, fmt.Errorf("store development certificate key: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, leafCertFileName), encodeCertificatePEM(der), 0o644); err != nil {
+		return nil, nil, fmt.Errorf("store development certificate: %w", err)
+	}
+	return cert, key, nil
+}
+
+// signLeaf makes a serverAuth leaf for names, signed by ca.
+func signLeaf(ca *devCA, names subjectNames, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate development certificate key: %w", err)
+		return nil, nil, nil, fmt.Errorf("generate development certificate key: %w", err)
 	}
 	serial, err := randomSerial()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	notAfter := now.Add(leafValidity)
 	if notAfter.After(ca.cert.NotAfter) {
@@ -189,21 +261,11 @@ func issueLeaf(dir string, ca *devCA, names subjectNames, now time.Time) (*x509.
 	}
 	der, err := x509.CreateCertificate(rand.Reader, template, ca.cert, key.Public(), ca.key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sign development certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("sign development certificate: %w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parse new development certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("parse new development certificate: %w", err)
 	}
-	keyPEM, err := encodePrivateKeyPEM(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := writeFileAtomic(filepath.Join(dir, leafKeyFileName), keyPEM, 0o600); err != nil {
-		return nil, nil, fmt.Errorf("store development certificate key: %w", err)
-	}
-	if err := writeFileAtomic(filepath.Join(dir, leafCertFileName), encodeCertificatePEM(der), 0o644); err != nil {
-		return nil, nil, fmt.Errorf("store development certificate: %w", err)
-	}
-	return cert, key, nil
+	return cert, key, der, nil
 }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"text/tabwriter"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/app"
+	"github.com/instant-erp/instanterp/internal/config"
+	"github.com/instant-erp/instanterp/internal/tenancy"
+)
+
+const tenantUsage = `Usage: instanterp tenant SUBCOMMAND [flags]
+
+Subcommands:
+  create NAME --admin-email EMAIL   provision a tenant with its own database
+  list [--json]                     list tenants
+  show NAME [--json]                show one tenant
+  suspend NAME                      refuse all access until resumed
+  resume NAME                       lift a suspension
+  delete NAME --yes                 destroy a tenant's database and files`
+
+func tenantCommand(e env, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, tenantUsage)
+		return usagef("tenant needs a subcommand")
+	}
+	sub, args := args[0], args[1:]
+	fs := config.NewFlagSet("instanterp tenant "+sub, config.Common, e.stderr)
+	var (
+		adminEmail = new(string)
+		asJSON     = new(bool)
+		yes        = new(bool)
+		wantName   = true
+	)
+	switch sub {
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, tenantUsage)
+		return nil
+	case "create":
+		adminEmail = fs.String("admin-email", "", "email address of the tenant's first administrator (required)")
+	case "list":
+		asJSON = fs.Bool("json", false, "print JSON")
+		wantName = false
+	case "show":
+		asJSON = fs.Bool("json", false, "print JSON")
+	case "suspend", "resume":
+	case "delete":
+		yes = fs.Bool("yes", false, "confirm that the tenant's data is to be destroyed")
+	default:
+		return usagef("unknown tenant subcommand %q (create, list, show, suspend, resume, delete)", sub)
+	}
+	rest, err := parseFlags(fs.FlagSet, args)
+	if err != nil {
+		return err
+	}
+	var name string
+	switch {
+	case wantName && len(rest) != 1:
+		return usagef("tenant %s needs exactly one tenant name", sub)
+	case !wantName && len(rest) != 0:
+		return usagef("tenant %s takes no arguments", sub)
+	case wantName:
+		name = rest[0]
+		if err := tenancy.ValidateName(name); err != nil && sub == "create" {
+			return err
+		}
+	}
+	if sub == "create" && *adminEmail == "" {
+		return usagef("tenant create needs --admin-email")
+	}
+	if sub == "delete" && !*yes {
+		return usagef("tenant delete destroys all of %s's data: add --yes to confirm", name)
+	}
+	cfg, err := fs.Load(e.lookup)
+	if err != nil {
+		return err
+	}
+	p, err := app.Open(e.ctx, cfg, app.NewLogger(cfg, e.stderr))
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+
+	switch sub {
+	case "create":
+		t, err := p.Provisioner.Create(e.ctx, name, *adminEmail)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Created tenant %s (%s): https://%s.%s/\n", t.Name, t.Engine, t.Name, cfg.Domain)
+	case "list":
+		ts, err := p.Catalogue.List(e.ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e, nonNil(ts))
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATE\tENGINE\tADMIN\tCREATED")
+		for _, t := range ts {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, t.State, t.Engine, t.AdminEmail, t.CreatedAt.Format(time.DateTime))
+		}
+		return tw.Flush()
+	case "show":
+		t, err := p.Catalogue.Get(e.ctx, name)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e, t)
+		}
+		fmt.Fprintf(e.stdout, "name:      %s\nstate:     %s\nengine:    %s\nlocation:  %s\nadmin:     %s\ncreated:   %s\nupdated:   %s\n",
+			t.Name, t.State, t.Engine, t.Location, t.AdminEmail, t.CreatedAt.Format(time.RFC3339), t.UpdatedAt.Format(time.RFC3339))
+	case "suspend":
+		if _, err := p.Provisioner.Suspend(e.ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Suspended tenant %s\n", name)
+	case "resume":
+		if _, err := p.Provisioner.Resume(e.ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Resumed tenant %s\n", name)
+	case "delete":
+		if err := p.Provisioner.Delete(e.ctx, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Deleted tenant %s\n", name)
+	}
+	return nil
+}
+
+func nonNil(ts []tenancy.Tenant) []tenancy.Tenant {
+	if ts == nil {
+		return []tenancy.Tenant{}
+	}
+	return ts
+}
+
+func printJSON(e env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// tenantURL turns the control plane's URL into a tenant's.
+func tenantURL(controlURL, tenant string) string {
+	u, err := url.Parse(controlURL)
+	if err != nil {
+		return controlURL
+	}
+	u.Host = tenant + "." + u.Host
+	return u.String()
+}
+

@@ -1,0 +1,145 @@
+// Package web serves the platform over HTTP: the control plane on the bare domain and
+// each tenant's ERP on <tenant>.<domain>, behind middleware that sets security headers,
+// bounds requests, logs them, and routes each to its tenant's database.
+package web
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+
+	"github.com/instant-erp/instanterp/internal/tenancy"
+)
+
+// Config is what the web layer needs to know of the platform's settings.
+type Config struct {
+	Domain         string
+	MaxBodyBytes   int64
+	TrustedProxies []netip.Prefix
+}
+
+// Server is the HTTP handler of the whole platform.
+type Server struct {
+	cfg     Config
+	router  *tenancy.Router
+	log     *slog.Logger
+	pages   pages
+	control *http.ServeMux
+	tenant  *http.ServeMux
+	handler http.Handler
+}
+
+// NewServer builds the handler.
+func NewServer(cfg Config, router *tenancy.Router, log *slog.Logger) (*Server, error) {
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 16 << 20
+	}
+	s := &Server{cfg: cfg, router: router, log: log, pages: p, control: http.NewServeMux(), tenant: http.NewServeMux()}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		return nil, err
+	}
+	staticHandler := http.StripPrefix("/static/", http.FileServerFS(static))
+	for _, mux := range []*http.ServeMux{s.control, s.tenant} {
+		mux.Handle("GET /static/", staticHandler)
+		mux.HandleFunc("/", s.notFound)
+	}
+	s.control.HandleFunc("GET /{$}", s.controlHome)
+	s.control.HandleFunc("GET /healthz", s.controlHealth)
+	s.tenant.HandleFunc("GET /{$}", s.tenantHome)
+	s.tenant.HandleFunc("GET /healthz", s.tenantHealth)
+
+	s.handler = s.observe(secure(s.limitBody(http.HandlerFunc(s.route))))
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+type leaseKey struct{}
+
+// Tenant returns the tenant database lease of a request on the tenant plane.
+func Tenant(ctx context.Context) *tenancy.Lease {
+	l, _ := ctx.Value(leaseKey{}).(*tenancy.Lease)
+	return l
+}
+
+// route sends a request to the control plane or to its tenant. Unknown hosts, unknown
+// tenants and deleted tenants all get the same 404, so the answer reveals nothing about
+// which tenants exist.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	target := tenancy.ResolveHost(r.Host, s.cfg.Domain)
+	db := r.Header.Get("X-Odoo-Database")
+	if db == "" {
+		db = r.URL.Query().Get("db")
+	}
+	target, err := target.WithDatabase(db)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the database argument does not match the host"})
+		return
+	}
+	switch target.Plane {
+	case tenancy.ControlPlane:
+		s.control.ServeHTTP(w, r)
+		return
+	case tenancy.UnknownHost:
+		s.errorPageFor(w, r, http.StatusNotFound, "")
+		return
+	}
+	lease, err := s.router.Acquire(r.Context(), target.Tenant)
+	switch {
+	case errors.Is(err, tenancy.ErrNotFound):
+		s.errorPageFor(w, r, http.StatusNotFound, "")
+		return
+	case errors.Is(err, tenancy.ErrSuspended):
+		s.errorPageFor(w, r, http.StatusServiceUnavailable, target.Tenant)
+		return
+	case errors.Is(err, tenancy.ErrBusy):
+		w.Header().Set("Retry-After", "5")
+		s.errorPageFor(w, r, http.StatusServiceUnavailable, "")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	defer lease.Release()
+	ri := info(r.Context())
+	ri.log = ri.log.With("tenant", lease.Tenant.Name)
+	s.tenant.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), leaseKey{}, lease)))
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	tenant := ""
+	if l := Tenant(r.Context()); l != nil {
+		tenant = l.Tenant.Name
+	}
+	s.errorPageFor(w, r, http.StatusNotFound, tenant)
+}
+
+func (s *Server) controlHome(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "control_home", struct{ Tenant, Domain string }{Domain: s.cfg.Domain})
+}
+
+func (s *Server) tenantHome(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "tenant_home", struct{ Tenant string }{Tenant: Tenant(r.Context()).Tenant.Name})
+}
+
+func (s *Server) controlHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) tenantHealth(w http.ResponseWriter, r *http.Request) {
+	if err := Tenant(r.Context()).DB.Ping(r.Context()); err != nil {
+		logger(r.Context(), s.log).Error("tenant health check", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
