@@ -156,4 +156,3 @@ func tenantURL(controlURL, tenant string) string {
 	u.Host = tenant + "." + u.Host
 	return u.String()
 }
-

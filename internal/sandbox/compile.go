@@ -56,7 +56,14 @@ const maxVariableName = 64
 // Compile parses and type-checks src against the declared variables and
 // returns a Program ready to evaluate many times. Errors wrap ErrSyntax,
 // ErrType or ErrBudget for problems in src, and ErrInput for bad declarations.
-func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
+func (s *Sandbox) Compile(src string, opts ...CompileOption) (prg *Program, err error) {
+	// Parsing hostile text is where a library bug would surface; fail closed
+	// with a refusal instead of taking the process down.
+	defer func() {
+		if r := recover(); r != nil {
+			prg, err = nil, newError(ErrSyntax, "the expression could not be compiled")
+		}
+	}()
 	var settings compileSettings
 	for _, o := range opts {
 		if o == nil {
@@ -66,7 +73,10 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
 			return nil, newError(ErrInput, "%v", err)
 		}
 	}
-	declared, envOpts, err := declareVariables(settings.vars)
+	declared, envOpts, declErr := declareVariables(settings.vars)
+	if declErr != nil {
+		return nil, declErr
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +112,7 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
 			cel.FormatCELType(out), cel.FormatCELType(expect))
 	}
 
-	prg, err := checkEnv.Program(checked,
+	celPrg, err := checkEnv.Program(checked,
 		cel.CostLimit(s.cfg.CostLimit),
 		cel.MemoryLimit(s.cfg.MemoryLimit),
 		// Count text byte by byte (CEL's default is one unit per ten bytes)
@@ -121,7 +131,7 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (*Program, error) {
 	return &Program{
 		source:  src,
 		ast:     checked,
-		prg:     prg,
+		prg:     celPrg,
 		vars:    declared,
 		expect:  expect,
 		cfg:     s.cfg,
