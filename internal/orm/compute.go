@@ -1,0 +1,179 @@
+package orm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// pending lists stored computed fields to recompute and for which records.
+type pending map[*Field]map[int64]bool
+
+func (p pending) add(f *Field, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	set := p[f]
+	if set == nil {
+		set = map[int64]bool{}
+		p[f] = set
+	}
+	for _, id := range ids {
+		set[id] = true
+	}
+}
+
+func (p pending) merge(o pending) {
+	for f, set := range o {
+		for id := range set {
+			p.add(f, []int64{id})
+		}
+	}
+}
+
+// maxRecomputeRounds bounds chains of stored computed fields depending on each other.
+const maxRecomputeRounds = 8
+
+// dependents finds the stored computed fields (of any model) that depend on the
+// changed fields of these records of m; changed nil means every field.
+func (e *Env) dependents(ctx context.Context, m *Model, ids []int64, changed map[string]bool) (pending, error) {
+	out := pending{}
+	for _, rd := range m.reverse {
+		if changed != nil && !changed[rd.trigger] {
+			continue
+		}
+		targets, err := e.walkBack(ctx, rd.steps, ids)
+		if err != nil {
+			return nil, err
+		}
+		out.add(rd.field, targets)
+	}
+	return out, nil
+}
+
+// walkBack maps ids of the last model of steps to the ids of the first one.
+func (e *Env) walkBack(ctx context.Context, steps []*Field, ids []int64) ([]int64, error) {
+	cur := ids
+	for i := len(steps) - 1; i >= 0 && len(cur) > 0; i-- {
+		s := steps[i]
+		var q string
+		switch s.Type {
+		case Many2one:
+			q = fmt.Sprintf(`SELECT "id" FROM %s WHERE %s IN (%s)`, quote(s.model.Table), quote(s.Name), placeholders(len(cur)))
+		case One2many:
+			co := e.reg.models[s.Comodel]
+			q = fmt.Sprintf(`SELECT DISTINCT %s FROM %s WHERE "id" IN (%s) AND %s IS NOT NULL`, quote(s.InverseName), quote(co.Table), placeholders(len(cur)), quote(s.InverseName))
+		case Many2many:
+			q = fmt.Sprintf(`SELECT DISTINCT %s FROM %s WHERE %s IN (%s)`, quote(s.Column1), quote(s.Relation), quote(s.Column2), placeholders(len(cur)))
+		}
+		next, err := e.queryIDs(ctx, q, int64Args(cur)...)
+		if err != nil {
+			return nil, err
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// afterChange recomputes what depends on a create (changed nil) or a write.
+func (e *Env) afterChange(ctx context.Context, m *Model, ids []int64, changed map[string]bool, before pending) error {
+	p := pending{}
+	p.merge(before)
+	if changed == nil {
+		for _, f := range m.Fields {
+			if f.Compute != nil && f.Store {
+				p.add(f, ids)
+			}
+		}
+	}
+	after, err := e.dependents(ctx, m, ids, changed)
+	if err != nil {
+		return err
+	}
+	p.merge(after)
+	return e.recompute(ctx, p, 0)
+}
+
+// recompute computes and stores the pending fields, then what depends on them.
+func (e *Env) recompute(ctx context.Context, p pending, round int) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if round >= maxRecomputeRounds {
+		return fmt.Errorf("stored computed fields depend on each other more than %d levels deep", maxRecomputeRounds)
+	}
+	fields := make([]*Field, 0, len(p))
+	for f := range p {
+		fields = append(fields, f)
+	}
+	slices.SortFunc(fields, func(a, b *Field) int {
+		return strings.Compare(a.model.Name+"."+a.Name, b.model.Name+"."+b.Name)
+	})
+	next := pending{}
+	su := e.Sudo()
+	for _, f := range fields {
+		want := make([]int64, 0, len(p[f]))
+		for id := range p[f] {
+			want = append(want, id)
+		}
+		slices.Sort(want)
+		ids, err := e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE "id" IN (%s)`, quote(f.model.Table), placeholders(len(want))), int64Args(want)...)
+		if err != nil || len(ids) == 0 {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		vals, err := f.Compute(ctx, su, ids)
+		if err != nil {
+			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
+		}
+		q := fmt.Sprintf(`UPDATE %s SET %s = %s WHERE "id" = ?`, quote(f.model.Table), quote(f.Name), e.d.param(f))
+		for _, id := range ids {
+			param, err := e.d.toColumn(f, vals[id])
+			if err != nil {
+				return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
+			}
+			if _, err := e.exec(ctx, q, param, id); err != nil {
+				return e.dbError(f.model, opWrite, err)
+			}
+		}
+		deps, err := e.dependents(ctx, f.model, ids, map[string]bool{f.Name: true})
+		if err != nil {
+			return err
+		}
+		next.merge(deps)
+	}
+	return e.recompute(ctx, next, round+1)
+}
+
+// runChecks runs the model's Go constraints concerned by the change (all of them
+// after a create). They see every record (Sudo): integrity is not a matter of access.
+func (e *Env) runChecks(ctx context.Context, m *Model, ids []int64, changed map[string]bool) error {
+	for _, c := range m.Checks {
+		concerned := changed == nil || len(c.Fields) == 0
+		for _, name := range c.Fields {
+			if changed[name] {
+				concerned = true
+			}
+		}
+		if !concerned {
+			continue
+		}
+		if err := c.Func(ctx, e.Sudo(), ids); err != nil {
+			var (
+				ve *ValidationError
+				ue *UserError
+				ae *AccessError
+				me *MissingError
+			)
+			if errors.As(err, &ve) || errors.As(err, &ue) || errors.As(err, &ae) || errors.As(err, &me) {
+				return err
+			}
+			return &ValidationError{Model: m.Name, Message: fmt.Sprintf("constraint %s: %v", c.Name, err)}
+		}
+	}
+	return nil
+}

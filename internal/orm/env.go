@@ -1,0 +1,190 @@
+package orm
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/instant-erp/instanterp/internal/store"
+)
+
+// Querier is what an Env needs from a transaction; *sql.Tx satisfies it.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Identity is who an Env acts for. GroupIDs must already include implied groups.
+type Identity struct {
+	UID        int64
+	PartnerID  int64
+	CompanyID  int64
+	CompanyIDs []int64
+	GroupIDs   []int64
+	Lang       string
+	TZ         string
+}
+
+// Env is one user's view of the database inside one transaction. Every operation
+// checks access rights, record rules and field groups, unless the Env came from
+// Sudo. An Env is not safe for concurrent use (neither is its transaction).
+type Env struct {
+	reg   *Registry
+	d     dialect
+	rb    *store.DB // only for Rebind
+	tx    Querier
+	id    Identity
+	su    bool
+	cache *accessCache
+	sp    *int // savepoint counter shared with Sudo copies
+}
+
+// NewEnv returns an Env for id over tx. The registry must be frozen.
+func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity) (*Env, error) {
+	if !r.frozen {
+		return nil, fmt.Errorf("new env: the registry is not frozen")
+	}
+	if engine != store.SQLite && engine != store.Postgres {
+		return nil, fmt.Errorf("new env: unknown engine %q", engine)
+	}
+	id.CompanyIDs = append([]int64(nil), id.CompanyIDs...)
+	id.GroupIDs = append([]int64(nil), id.GroupIDs...)
+	return &Env{
+		reg: r, d: dialect{engine: engine}, rb: &store.DB{Engine: engine}, tx: tx, id: id,
+		cache: newAccessCache(), sp: new(int),
+	}, nil
+}
+
+// Sudo returns an Env for the same user and transaction that bypasses access
+// rights, record rules and field groups. Use it only where the code itself has
+// established that the access is legitimate.
+func (e *Env) Sudo() *Env {
+	c := *e
+	c.su = true
+	return &c
+}
+
+// IsSuperuser reports whether e bypasses access control.
+func (e *Env) IsSuperuser() bool { return e.su }
+
+// Identity returns who e acts for.
+func (e *Env) Identity() Identity {
+	id := e.id
+	id.CompanyIDs = append([]int64(nil), id.CompanyIDs...)
+	id.GroupIDs = append([]int64(nil), id.GroupIDs...)
+	return id
+}
+
+// UID returns the user id (0 for the system).
+func (e *Env) UID() int64 { return e.id.UID }
+
+// Registry returns the registry e works with.
+func (e *Env) Registry() *Registry { return e.reg }
+
+// Engine returns the database engine.
+func (e *Env) Engine() store.Engine { return e.d.engine }
+
+// Tx returns the transaction, for code that needs SQL the ORM does not offer.
+// Such code must not put values into the query text.
+func (e *Env) Tx() Querier { return e.tx }
+
+func (e *Env) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	rows, err := e.tx.QueryContext(ctx, e.rb.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	return rows, nil
+}
+
+func (e *Env) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return e.tx.ExecContext(ctx, e.rb.Rebind(q), args...)
+}
+
+// queryIDs runs a query returning one id column.
+func (e *Env) queryIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := e.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan id: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ids: %w", err)
+	}
+	return ids, nil
+}
+
+// atomically runs fn inside a savepoint: if fn fails, everything it did is undone
+// and the transaction stays usable, so a refused operation changes nothing.
+func (e *Env) atomically(ctx context.Context, fn func() error) error {
+	*e.sp++
+	name := fmt.Sprintf("orm_sp_%d", *e.sp)
+	if _, err := e.exec(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(); err != nil {
+		if _, rbErr := e.exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+			return fmt.Errorf("%w (and rolling back failed: %v)", err, rbErr)
+		}
+		_, _ = e.exec(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	if _, err := e.exec(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 3*n)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
+
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// uniqueIDs drops duplicates and refuses non-positive ids, keeping order.
+func uniqueIDs(model string, ids []int64) ([]int64, error) {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id <= 0 {
+			return nil, validationf(model, "", "record ids are positive integers, got %d", id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func (e *Env) uidParam() any {
+	if e.id.UID == 0 {
+		return nil
+	}
+	return e.id.UID
+}
