@@ -97,6 +97,8 @@ func TestAttacksAreRefused(t *testing.T) {
 		{"index out of range", `tags[5]`, ErrEval},
 		{"missing map key", `m["nope"]`, ErrEval},
 		{"now without a clock", `now()`, ErrEval},
+		{"time zone name as a path", `due.getHours("../../../../etc/passwd")`, ErrEval},
+		{"time zone name as an absolute path", `due.getHours("/etc/passwd")`, ErrEval},
 		{"function name as value", `now`, ErrType},
 
 		// Source-level tricks.

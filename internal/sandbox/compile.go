@@ -77,9 +77,6 @@ func (s *Sandbox) Compile(src string, opts ...CompileOption) (prg *Program, err 
 	if declErr != nil {
 		return nil, declErr
 	}
-	if err != nil {
-		return nil, err
-	}
 	var expect *cel.Type
 	if settings.expect != nil {
 		if expect, err = settings.expect.celType(); err != nil {

@@ -21,7 +21,8 @@ type Config struct {
 	// one another. Default 3.
 	MaxComprehensionNesting int
 	// CostLimit is the CEL cost budget of one evaluation (roughly one unit
-	// per operation, more for work proportional to data size). Default 1,000,000.
+	// per operation, plus one per ten bytes of text built or scanned), so it
+	// also bounds total allocation. Default 1,000,000.
 	CostLimit uint64
 	// MemoryLimit bounds the largest value built during one evaluation, in
 	// CEL's aggregate size units (about one per byte or element); bound
