@@ -83,7 +83,7 @@ func (s *sftpSite) conn(ctx context.Context) (*sftp.Client, error) {
 	client, err := sftp.NewClient(sshClient)
 	if err != nil {
 		sshClient.Close()
-		return nil, fmt.Errorf("%w: start sftp subsystem: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: start sftp subsystem: %w", ErrUnavailable, err)
 	}
 	s.ssh, s.client = sshClient, client
 	return client, nil
@@ -121,16 +121,16 @@ func (s *sftpSite) use(ctx context.Context, op func(c *sftp.Client) error) error
 // classify maps sftp errors: a lost connection wraps ErrUnavailable (and
 // drops the client), a missing file is ErrNotFound.
 func (s *sftpSite) classify(c *sftp.Client, err error) error {
-	var netErr net.Error
+	var opErr *net.OpError
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrUnavailable), errors.Is(err, ErrInvalidKey):
 		return err
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	case errors.Is(err, sftp.ErrSSHFxConnectionLost), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.As(err, &netErr):
+		errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.As(err, &opErr):
 		s.drop(c)
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -126,13 +126,13 @@ func dialSSH(ctx context.Context, c SFTPConfig, cfg *ssh.ClientConfig) (*ssh.Cli
 	dialer := net.Dialer{Timeout: sshDialTimeout}
 	conn, err := dialer.DialContext(ctx, "tcp", c.Address())
 	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %v", ErrUnavailable, c.Address(), err)
+		return nil, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, c.Address(), err)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	if err := conn.SetDeadline(time.Now().Add(sshHandshakeTimeout)); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	sshConn, chans, reqs, err := ssh.NewClientConn(conn, c.Address(), cfg)
 	if err != nil {
@@ -143,12 +143,12 @@ func dialSSH(ctx context.Context, c SFTPConfig, cfg *ssh.ClientConfig) (*ssh.Cli
 		case isAuthFailure(err):
 			return nil, fmt.Errorf("ssh login as %s at %s refused: check that the public key is authorized: %w", c.User, c.Address(), err)
 		default:
-			return nil, fmt.Errorf("%w: ssh handshake with %s: %v", ErrUnavailable, c.Address(), err)
+			return nil, fmt.Errorf("%w: ssh handshake with %s: %w", ErrUnavailable, c.Address(), err)
 		}
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		sshConn.Close()
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return ssh.NewClient(sshConn, chans, reqs), nil
 }
