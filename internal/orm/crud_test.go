@@ -19,7 +19,7 @@ func TestCreateReadWriteUnlink(t *testing.T) {
 			ids, err := env.Create(ctx, "test.partner", []map[string]any{{
 				"name": "Ann", "email": "ann@example.com", "company_id": co, "tag_ids": []any{[]any{6, 0, []any{tag}}},
 				"score": 7, "ratio": 0.5, "credit": "12.345", "birthday": "1990-02-03", "seen_at": "2024-05-06 07:08:09",
-				"notes": `<p onclick="x()">hi<script>alert(1)</script></p>`,
+				"notes":     `<p onclick="x()">hi<script>alert(1)</script></p>`,
 				"child_ids": []any{[]any{0, 0, map[string]any{"name": "Ann Jr"}}},
 			}})
 			if err != nil {
