@@ -129,7 +129,6 @@ func TestModelAccessRights(t *testing.T) {
 	})
 }
 
-
 func TestRecordRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		d := openTestDB(t, e)
