@@ -331,3 +331,15 @@ func (s *s3Server) bucketSpec(name, prefix string) Spec {
 	}
 	return spec
 }
+
+// uncreatedBucketSpec returns the spec of a site in a bucket that is never
+// created, for tests where the server is down anyway.
+func (s *s3Server) uncreatedBucketSpec(name string) Spec {
+	s.t.Helper()
+	raw := fmt.Sprintf("%s@dc-s3=s3://bk-%s?endpoint=http://%s&path_style=true", name, name, s.address())
+	spec, err := ParseSpec(raw, s.env)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return spec
+}
