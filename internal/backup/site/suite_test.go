@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,8 +30,9 @@ type siteUnderTest struct {
 	leaveIncomplete func(t *testing.T, key string)
 	// leftovers counts temporary files or pending uploads on the backend.
 	leftovers func(t *testing.T) int
-	// failWrites makes writes to the backend fail with err once n bytes
-	// went through; nil where the backend has no writer to inject into.
+	// failWrites makes writes to the backend fail like a full disk: with
+	// err once n bytes went through (file, sftp), or with the server's
+	// storage-full answer to part uploads (s3).
 	failWrites func(n int64, err error)
 }
 
@@ -102,7 +105,8 @@ func openTestSFTPSite(t *testing.T) siteUnderTest {
 func openTestS3Site(t *testing.T) siteUnderTest {
 	server := startVersityGW(t)
 	spec := server.bucketSpec("s3eu", "instanterp")
-	s, err := Open(context.Background(), spec)
+	faults := &partFaultTransport{next: newS3Transport()}
+	s, err := openS3Site(context.Background(), spec, faults)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +134,34 @@ func openTestS3Site(t *testing.T) siteUnderTest {
 			}
 			return n
 		},
+		failWrites: func(_ int64, err error) { faults.fail.Store(true) },
 	}
+}
+
+// partFaultTransport answers part uploads with the error S3-compatible
+// servers send when their disks are full, as long as fail is set.
+type partFaultTransport struct {
+	next http.RoundTripper
+	fail atomic.Bool
+}
+
+func (p *partFaultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !p.fail.Load() || req.Method != http.MethodPut || !req.URL.Query().Has("partNumber") {
+		return p.next.RoundTrip(req)
+	}
+	if req.Body != nil {
+		io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	body := `<?xml version="1.0" encoding="UTF-8"?><Error><Code>XMinioStorageFull</Code><Message>Storage backend has reached its minimum free drive threshold.</Message></Error>`
+	return &http.Response{
+		StatusCode: http.StatusInsufficientStorage,
+		Status:     "507 Insufficient Storage",
+		Header:     http.Header{"Content-Type": []string{"application/xml"}},
+		Body:       io.NopCloser(strings.NewReader(body)),
+		Request:    req,
+		Proto:      "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	}, nil
 }
 
 // writeLeftover leaves a temporary file where a killed Put would have.
@@ -414,16 +445,18 @@ func TestSiteRemoveIncomplete(t *testing.T) {
 
 func TestSiteWriteFailureRemovesTemporary(t *testing.T) {
 	forEachSite(t, func(t *testing.T, s siteUnderTest) {
-		if s.failWrites == nil {
-			t.Skip("S3 uploads have no local writer; server-side failures are covered by TestS3Unavailable")
-		}
 		s.failWrites(1<<20, syscall.ENOSPC)
 		_, err := s.Put(context.Background(), "acme/full.age", bytes.NewReader(randomBytes(t, 4<<20)))
-		if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "write") {
-			t.Fatalf("Put = %v, want a write error wrapping ENOSPC", err)
+		if err == nil {
+			t.Fatal("Put succeeded although the backend is full")
+		}
+		t.Logf("Put refused: %v", err)
+		// Local writers report the errno; S3 reports the server's error code.
+		if !errors.Is(err, syscall.ENOSPC) && !strings.Contains(err.Error(), "minimum free drive") {
+			t.Fatalf("Put = %v, want an error saying the storage is full", err)
 		}
 		if n := s.leftovers(t); n != 0 {
-			t.Fatalf("%d temporary files left after a write failure", n)
+			t.Fatalf("%d temporary files or uploads left after a write failure", n)
 		}
 		if _, err := s.Stat(context.Background(), "acme/full.age"); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("Stat = %v, want ErrNotFound", err)
