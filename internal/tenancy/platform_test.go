@@ -2,7 +2,9 @@ package tenancy
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +134,13 @@ func (p *testPlatform) leftovers(t testing.TB) []string {
 		out = append(out, "catalogue "+s)
 	}
 	return out
+}
+
+func benchTenants() int {
+	if v := os.Getenv("INSTANTERP_BENCH_TENANTS"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 100
 }
