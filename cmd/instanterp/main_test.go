@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/secrets"
+	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
 func TestCommands(t *testing.T) {
@@ -93,4 +94,28 @@ func runCLI(args []string, env map[string]string) (int, string, string) {
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	code := run(context.Background(), args, &stdout, &stderr, lookup)
 	return code, stdout.String(), stderr.String()
+}
+
+func TestTenantCommandsOnPostgres(t *testing.T) {
+	url := storetest.NewPostgresDatabase(t)
+	flags := []string{"--data=" + t.TempDir(), "--database-url=" + url}
+	cli := func(args ...string) (int, string, string) { return runCLI(append(args, flags...), nil) }
+	if code, out, errs := cli("tenant", "create", "acme", "--admin-email", "a@example.com"); code != 0 || !strings.Contains(out, "(postgres)") {
+		t.Fatalf("create: %d %s %s", code, out, errs)
+	}
+	t.Cleanup(func() { cli("tenant", "delete", "acme", "--yes") })
+	code, out, _ := cli("tenant", "list", "--json")
+	var list []struct{ Name, Engine, Location string }
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].Engine != "postgres" {
+		t.Fatalf("list: %d %s", code, out)
+	}
+	if code, _, errs := cli("tenant", "create", "../x", "--admin-email", "a@example.com"); code != 2 || !strings.Contains(errs, "invalid tenant name") {
+		t.Fatalf("bad name on postgres: %d %s", code, errs)
+	}
+	if code, _, errs := cli("tenant", "delete", "acme", "--yes"); code != 0 {
+		t.Fatalf("delete: %d %s", code, errs)
+	}
+	if code, out, _ := cli("tenant", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("list after delete: %s", out)
+	}
 }

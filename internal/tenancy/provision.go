@@ -280,10 +280,14 @@ func TenantURL(adminURL, role, password, database string) (string, error) {
 }
 
 // PreparePostgresServer closes the doors every tenant role would otherwise have: by
-// default PUBLIC may connect to the maintenance databases.
+// default PUBLIC may connect to the maintenance databases and to the control database.
 func PreparePostgresServer(ctx context.Context, admin *store.DB) error {
-	for _, db := range []string{"postgres", "template1"} {
-		if _, err := admin.Write.ExecContext(ctx, "REVOKE CONNECT ON DATABASE "+store.QuoteIdent(db)+" FROM PUBLIC"); err != nil {
+	var control string
+	if err := admin.Read.QueryRowContext(ctx, "SELECT current_database()").Scan(&control); err != nil {
+		return fmt.Errorf("name the control database: %w", err)
+	}
+	for _, db := range []string{"postgres", "template1", control} {
+		if _, err := admin.Write.ExecContext(ctx, "REVOKE CONNECT, TEMPORARY ON DATABASE "+store.QuoteIdent(db)+" FROM PUBLIC"); err != nil {
 			return fmt.Errorf("revoke PUBLIC connect on %s: %w", db, err)
 		}
 	}

@@ -202,8 +202,11 @@ func TestPostgresIsolation(t *testing.T) {
 		t.Fatalf("tenant role cannot reach its own database: %v", err)
 	}
 	db.Close()
-	// A's role is refused by the server on B's database and on the maintenance databases.
-	for _, target := range []string{b.Location, "postgres", "template1"} {
+	// A's role is refused by the server on B's database, on the maintenance databases and
+	// on the control database.
+	var control string
+	p.control.Read.QueryRow("SELECT current_database()").Scan(&control)
+	for _, target := range []string{b.Location, "postgres", "template1", control} {
 		u, _ := TenantURL(p.adminURL, a.Location, string(password), target)
 		db, err := store.OpenPostgres(ctx, u, store.PostgresOptions{MaxConns: 1})
 		if err == nil {
