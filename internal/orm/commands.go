@@ -43,10 +43,12 @@ func parseCommands(f *Field, v any, maxItems int) ([]command, error) {
 	if len(list) > maxItems {
 		return nil, bad("%d commands exceed the limit of %d", len(list), maxItems)
 	}
-	if len(list) > 0 && f.Type == Many2many {
-		if ids, err := toIDs(list, maxItems); err == nil {
-			return []command{{op: cmdSet, ids: ids}}, nil
+	if len(list) > 0 && f.Type == Many2many && allScalars(list) {
+		ids, err := toIDs(list, maxItems)
+		if err != nil {
+			return nil, bad("%s", err)
 		}
+		return []command{{op: cmdSet, ids: ids}}, nil
 	}
 	out := make([]command, 0, len(list))
 	for i, item := range list {
@@ -84,6 +86,16 @@ func parseCommands(f *Field, v any, maxItems int) ([]command, error) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// allScalars reports a plain list of ids, as opposed to a list of command tuples.
+func allScalars(list []any) bool {
+	for _, item := range list {
+		if _, isList := item.([]any); isList {
+			return false
+		}
+	}
+	return true
 }
 
 // applyCommands runs the commands of an x2many field of record id. Every step goes
