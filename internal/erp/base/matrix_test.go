@@ -131,10 +131,12 @@ func modelIDOf(ctx context.Context, env *orm.Env, model string) int64 {
 func matrix() []matrixCase {
 	return []matrixCase{
 		{
-			model:   "res.partner",
-			target:  fresh("res.partner", func(w *world) map[string]any { return map[string]any{"name": "Target", "company_id": w.companyA} }),
-			write:   map[string]any{"email": "t@example.com"},
-			create:  func(w *world, role string) map[string]any { return map[string]any{"name": "New " + role, "company_id": w.companyA} },
+			model:  "res.partner",
+			target: fresh("res.partner", func(w *world) map[string]any { return map[string]any{"name": "Target", "company_id": w.companyA} }),
+			write:  map[string]any{"email": "t@example.com"},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": "New " + role, "company_id": w.companyA}
+			},
 			allowed: map[string]string{"admin": "rwcu", "userA": "rwcu"},
 		},
 		{
@@ -175,10 +177,12 @@ func matrix() []matrixCase {
 			allowed: map[string]string{"admin": "r", "userA": "r", "userB": "r"},
 		},
 		{
-			model:   "ir.model.fields",
-			target:  fixed("ir.model.fields", []any{[]any{"model", "=", "res.country"}}),
-			write:   map[string]any{"field_description": "x"},
-			create:  func(w *world, role string) map[string]any { return map[string]any{"name": "x_" + role, "model": "res.country", "ttype": "char"} },
+			model:  "ir.model.fields",
+			target: fixed("ir.model.fields", []any{[]any{"model", "=", "res.country"}}),
+			write:  map[string]any{"field_description": "x"},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": "x_" + role, "model": "res.country", "ttype": "char"}
+			},
 			allowed: map[string]string{"admin": "r", "userA": "r", "userB": "r"},
 		},
 		{
@@ -211,8 +215,10 @@ func matrix() []matrixCase {
 			target: fresh("ir.sequence", func(w *world) map[string]any {
 				return map[string]any{"name": "Target", "code": "t", "company_id": w.companyA}
 			}),
-			write:   map[string]any{"prefix": "X"},
-			create:  func(w *world, role string) map[string]any { return map[string]any{"name": "S " + role, "company_id": w.companyA} },
+			write: map[string]any{"prefix": "X"},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": "S " + role, "company_id": w.companyA}
+			},
 			allowed: map[string]string{"admin": "rwcu", "userA": "r"},
 		},
 		{
@@ -223,10 +229,12 @@ func matrix() []matrixCase {
 			allowed: map[string]string{"admin": "rwcu", "userA": "r", "userB": "r", "portal": "r", "public": "r"},
 		},
 		{
-			model:   "res.country",
-			target:  fresh("res.country", func(w *world) map[string]any { return map[string]any{"name": "Zedland", "code": "ZQ"} }),
-			write:   map[string]any{"name": "x"},
-			create:  func(w *world, role string) map[string]any { return map[string]any{"name": "Land " + role, "code": "X" + strings.ToUpper(role[:1])} },
+			model:  "res.country",
+			target: fresh("res.country", func(w *world) map[string]any { return map[string]any{"name": "Zedland", "code": "ZQ"} }),
+			write:  map[string]any{"name": "x"},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": "Land " + role, "code": "X" + strings.ToUpper(role[:1])}
+			},
 			allowed: map[string]string{"admin": "rwcu", "userA": "r", "userB": "r", "portal": "r", "public": "r"},
 		},
 	}
@@ -262,7 +270,9 @@ func TestAccessMatrix(t *testing.T) {
 						_, err := env.Read(ctx, c.model, []int64{target}, nil)
 						return err
 					},
-					"w": func(ctx context.Context, env *orm.Env) error { return env.Write(ctx, c.model, []int64{target}, c.write) },
+					"w": func(ctx context.Context, env *orm.Env) error {
+						return env.Write(ctx, c.model, []int64{target}, c.write)
+					},
 					"c": func(ctx context.Context, env *orm.Env) error {
 						_, err := env.Create(ctx, c.model, []map[string]any{createVals})
 						return err
