@@ -130,7 +130,7 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		if err != nil {
 			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
 		}
-		q := fmt.Sprintf(`UPDATE %s SET %s = %s WHERE "id" = ?`, quote(f.model.Table), quote(f.Name), e.d.param(f))
+		q := fmt.Sprintf(`UPDATE %s SET %s = ? WHERE "id" = ?`, quote(f.model.Table), quote(f.Name))
 		for _, id := range ids {
 			param, err := e.d.toColumn(f, vals[id])
 			if err != nil {

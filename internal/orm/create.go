@@ -86,7 +86,7 @@ func (e *Env) insert(ctx context.Context, m *Model, vals map[string]any, depth i
 	for i, f := range p.cols {
 		cols = append(cols, quote(f.Name))
 		args = append(args, p.params[i])
-		marks = append(marks, e.d.param(f))
+		marks = append(marks, "?")
 	}
 	q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) RETURNING "id"`, quote(m.Table), strings.Join(cols, ", "), strings.Join(marks, ", "))
 	var id int64

@@ -48,7 +48,7 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 		sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
 		args := []any{e.uidParam(), nowUTC()}
 		for i, f := range p.cols {
-			sets = append(sets, quote(f.Name)+" = "+e.d.param(f))
+			sets = append(sets, quote(f.Name)+" = ?")
 			args = append(args, p.params[i])
 		}
 		args = append(args, int64Args(ids)...)
