@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/config"
+	"github.com/instant-erp/instanterp/internal/erp"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
@@ -30,6 +32,8 @@ type Platform struct {
 	Catalogue   *tenancy.Catalogue
 	Storage     tenancy.Storage
 	Provisioner *tenancy.Provisioner
+	// Registry holds the models of the installed ERP modules.
+	Registry *orm.Registry
 }
 
 // NewLogger builds the process logger from the log settings.
@@ -90,11 +94,17 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platfor
 			return nil, err
 		}
 	}
+	if p.Registry, err = erp.NewRegistry(); err != nil {
+		return nil, err
+	}
 	p.Catalogue = tenancy.NewCatalogue(p.Control, nil)
 	p.Storage = tenancy.Storage{DataDir: cfg.DataDir, AdminURL: cfg.DatabaseURL, Sealer: p.Key}
 	p.Provisioner, err = tenancy.NewProvisioner(tenancy.ProvisionerConfig{
 		Catalogue: p.Catalogue, Engine: engine, DataDir: cfg.DataDir,
 		Admin: p.Control, AdminURL: cfg.DatabaseURL, Instance: p.Instance, Sealer: p.Key,
+		Initialize: func(ctx context.Context, db *store.DB, t tenancy.Tenant) error {
+			return erp.Install(ctx, db, p.Registry, t.AdminEmail)
+		},
 	})
 	if err != nil {
 		return nil, err
