@@ -23,13 +23,18 @@ import (
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
-func testConfig(t *testing.T, args ...string) *config.Config {
+func testFlagSet(t testing.TB, args ...string) *config.FlagSet {
 	t.Helper()
 	fs := config.NewFlagSet("test", config.Common|config.Server, io.Discard)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := fs.Load(func(string) (string, bool) { return "", false })
+	return fs
+}
+
+func testConfig(t *testing.T, args ...string) *config.Config {
+	t.Helper()
+	cfg, err := testFlagSet(t, args...).Load(func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}

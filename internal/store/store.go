@@ -40,9 +40,10 @@ func (db *DB) Close() error {
 	return err
 }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers. It uses the write pool, whose connection is
+// always open on SQLite, so that a health check does not open a reader of its own.
 func (db *DB) Ping(ctx context.Context) error {
-	if err := db.Read.PingContext(ctx); err != nil {
+	if err := db.Write.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s database: %w", db.Engine, err)
 	}
 	return nil
