@@ -96,8 +96,8 @@ func New(cfg Config) (*Service, error) {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
-func (s *Service) workRoot() string   { return filepath.Join(s.cfg.DataDir, "backup-work") }
-func (s *Service) outboxDir() string  { return filepath.Join(s.workRoot(), "outbox") }
+func (s *Service) workRoot() string  { return filepath.Join(s.cfg.DataDir, "backup-work") }
+func (s *Service) outboxDir() string { return filepath.Join(s.workRoot(), "outbox") }
 func (s *Service) outboxPath(id string) string {
 	return filepath.Join(s.outboxDir(), id+".age")
 }

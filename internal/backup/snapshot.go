@@ -18,8 +18,8 @@ import (
 
 // Member names inside a backup object.
 const (
-	memberSQLite   = "database/tenant.db"
-	memberPGDump   = "database/tenant.pgdump"
+	memberSQLite    = "database/tenant.db"
+	memberPGDump    = "database/tenant.pgdump"
 	filestorePrefix = "filestore"
 )
 
