@@ -195,3 +195,44 @@ func TestMonetaryIsExact(t *testing.T) {
 		})
 	})
 }
+
+func TestMonetaryRoundedPerCurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := openTestDB(t, e)
+		jpy := d.create("test.currency", map[string]any{"name": "JPY", "decimal_places": 0})
+		kwd := d.create("test.currency", map[string]any{"name": "KWD", "decimal_places": 3})
+		p := d.create("test.partner", map[string]any{"name": "P"})
+		so := d.create("test.order", map[string]any{"name": "SO", "partner_id": p})
+		d.sudo(func(ctx context.Context, env *Env) error {
+			ids, err := env.Create(ctx, "test.order.line", []map[string]any{
+				{"order_id": so, "currency_id": jpy, "price": "1234.5"},
+				{"order_id": so, "currency_id": kwd, "price": "1.23456"},
+				{"order_id": so, "price": "1.23456"},
+			})
+			if err != nil {
+				return err
+			}
+			read := func() []string {
+				recs, err := env.Read(ctx, "test.order.line", ids, []string{"price"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, r := range recs {
+					out = append(out, decimalText(r["price"]))
+				}
+				return out
+			}
+			if got := read(); got[0] != "1235" || got[1] != "1.235" || got[2] != "1.23456" {
+				t.Errorf("after create: %v", got)
+			}
+			if err := env.Write(ctx, "test.order.line", ids[2:], map[string]any{"currency_id": jpy}); err != nil {
+				return err
+			}
+			if got := read(); got[2] != "1" {
+				t.Errorf("after currency change: %v", got)
+			}
+			return nil
+		})
+	})
+}

@@ -39,6 +39,9 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 			}
 			ids = append(ids, id)
 		}
+		if err := e.roundMonetary(ctx, m, ids, nil); err != nil {
+			return err
+		}
 		if err := e.afterChange(ctx, m, ids, nil, nil); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 func testModels() []*Model {
 	return []*Model{
 		{Name: "test.company", Fields: []*Field{{Name: "name", Type: Char, Required: true}}},
+		{Name: "test.currency", Fields: []*Field{{Name: "name", Type: Char}, {Name: "decimal_places", Type: Integer}}},
 		{Name: "res.users", Fields: []*Field{
 			{Name: "name", Type: Char},
 			{Name: "login", Type: Char, Required: true},
@@ -69,6 +70,8 @@ func testModels() []*Model {
 			{Name: "order_id", Type: Many2one, Comodel: "test.order", Required: true, OnDelete: Cascade},
 			{Name: "name", Type: Char},
 			{Name: "amount", Type: Monetary},
+			{Name: "currency_id", Type: Many2one, Comodel: "test.currency"},
+			{Name: "price", Type: Monetary, CurrencyField: "currency_id"},
 		}, Checks: []Check{{Name: "amount_positive", Fields: []string{"amount"}, Func: func(ctx context.Context, env *Env, ids []int64) error {
 			recs, err := env.Read(ctx, "test.order.line", ids, []string{"amount"})
 			if err != nil {

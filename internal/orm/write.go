@@ -67,6 +67,9 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 				}
 			}
 		}
+		if err := e.roundMonetary(ctx, m, ids, p.changed); err != nil {
+			return err
+		}
 		if err := e.afterChange(ctx, m, ids, p.changed, before); err != nil {
 			return err
 		}
