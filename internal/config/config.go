@@ -22,6 +22,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/instant-erp/instanterp/internal/backup/archive"
+	"github.com/instant-erp/instanterp/internal/backup/site"
 )
 
 // Config is the validated configuration.
@@ -42,6 +45,20 @@ type Config struct {
 	MaxOpenTenants int
 	MaxBodyBytes   int64
 	ShutdownGrace  time.Duration
+
+	// Backups (see docs/backups.md).
+	BackupSites      []site.Spec // at least one; <data>/backups when none is given
+	BackupRecipients []string    // extra age recipients, validated
+	BackupDaily      int         // database backups kept per tenant and site
+	BackupWeekly     int         // full backups kept per tenant and site
+	BackupWindow     Window      // when nightly backups start (UTC)
+	PGBinDir         string      // where pg_dump, pg_restore and psql are
+}
+
+// Window is a daily time range in UTC, such as 01:00-05:00; it may wrap
+// past midnight.
+type Window struct {
+	Start, Length time.Duration // since midnight; Length > 0
 }
 
 // Group selects which settings a command accepts.
@@ -68,6 +85,12 @@ var settings = []setting{
 	{name: "domain", def: "localhost", group: Common, help: "domain of the platform; tenants are served at <tenant>.<domain>"},
 	{name: "log-format", def: "text", group: Common, help: "log format: text or json"},
 	{name: "log-level", def: "info", group: Common, help: "log level: debug, info, warn or error"},
+	{name: "backup-site", repeated: true, group: Common, help: "backup site NAME@DC=URL with URL file:///dir, sftp://user@host/dir?key=…&known_hosts=… or s3://bucket/prefix?endpoint=… (repeatable; default: local@local=file://<data>/backups)"},
+	{name: "backup-recipient", repeated: true, group: Common, help: "extra age public key (age1…) every backup is also encrypted to, such as an offline recovery key (repeatable)"},
+	{name: "backup-keep-daily", def: "7", group: Common, help: "database backups kept per tenant on each site"},
+	{name: "backup-keep-weekly", def: "4", group: Common, help: "full backups kept per tenant on each site"},
+	{name: "backup-window", def: "01:00-05:00", group: Common, help: "UTC time range over which nightly backups are spread"},
+	{name: "pg-bin-dir", group: Common, help: "directory holding pg_dump, pg_restore and psql of the server's major version (default: from PATH)"},
 	{name: "listen", def: ":8443", group: Server, help: "HTTPS listen address"},
 	{name: "http-listen", group: Server, help: "optional plain-HTTP address that only redirects to HTTPS (and answers ACME challenges)"},
 	{name: "tls-cert", group: Server, help: "certificate chain (PEM) to serve instead of the self-signed one"},
@@ -166,7 +189,7 @@ func (fs *FlagSet) Load(env func(string) (string, bool)) (*Config, error) {
 		}
 		raw[s.name] = vals
 	}
-	return build(raw)
+	return build(raw, env)
 }
 
 func resolve(s setting, fs *FlagSet, explicit bool, env func(string) (string, bool), file map[string][]string) ([]string, error) {
@@ -264,7 +287,7 @@ func one(raw map[string][]string, name string) string {
 	return ""
 }
 
-func build(raw map[string][]string) (*Config, error) {
+func build(raw map[string][]string, env func(string) (string, bool)) (*Config, error) {
 	c := &Config{
 		DataDir:       one(raw, "data"),
 		DatabaseURL:   one(raw, "database-url"),
@@ -299,6 +322,9 @@ func build(raw map[string][]string) (*Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(one(raw, "log-level"))); err != nil {
 		return nil, usagef("invalid --log-level %q: want debug, info, warn or error", one(raw, "log-level"))
+	}
+	if err := buildBackup(c, raw, env); err != nil {
+		return nil, err
 	}
 	if _, ok := raw["listen"]; !ok {
 		return c, nil // not a server command
@@ -365,4 +391,82 @@ func validateDomain(d string) error {
 		}
 	}
 	return nil
+}
+
+func buildBackup(c *Config, raw map[string][]string, env func(string) (string, bool)) error {
+	lookup := func(k string) string { v, _ := env(k); return v }
+	specs := raw["backup-site"]
+	if len(specs) == 0 {
+		abs, err := filepath.Abs(filepath.Join(c.DataDir, "backups"))
+		if err != nil {
+			return usagef("invalid --data: %v", err)
+		}
+		specs = []string{"local@local=file://" + abs}
+	}
+	names := map[string]bool{}
+	for _, raw := range specs {
+		spec, err := site.ParseSpec(raw, lookup)
+		if err != nil {
+			return usagef("invalid --backup-site: %v", err)
+		}
+		if names[spec.Name] {
+			return usagef("invalid --backup-site: site name %q given twice", spec.Name)
+		}
+		names[spec.Name] = true
+		c.BackupSites = append(c.BackupSites, spec)
+	}
+	if len(raw["backup-recipient"]) > 0 {
+		if _, err := archive.ParseRecipients(raw["backup-recipient"]); err != nil {
+			return usagef("invalid --backup-recipient: %v", err)
+		}
+		c.BackupRecipients = append([]string(nil), raw["backup-recipient"]...)
+	}
+	var err error
+	if c.BackupDaily, err = strconv.Atoi(one(raw, "backup-keep-daily")); err != nil || c.BackupDaily < 1 || c.BackupDaily > 3660 {
+		return usagef("invalid --backup-keep-daily %q: want 1 to 3660", one(raw, "backup-keep-daily"))
+	}
+	if c.BackupWeekly, err = strconv.Atoi(one(raw, "backup-keep-weekly")); err != nil || c.BackupWeekly < 1 || c.BackupWeekly > 520 {
+		return usagef("invalid --backup-keep-weekly %q: want 1 to 520", one(raw, "backup-keep-weekly"))
+	}
+	if c.BackupWindow, err = ParseWindow(one(raw, "backup-window")); err != nil {
+		return usagef("invalid --backup-window %q: %v", one(raw, "backup-window"), err)
+	}
+	c.PGBinDir = one(raw, "pg-bin-dir")
+	if c.PGBinDir != "" && !filepath.IsAbs(c.PGBinDir) {
+		return usagef("invalid --pg-bin-dir %q: want an absolute path", c.PGBinDir)
+	}
+	return nil
+}
+
+// ParseWindow parses HH:MM-HH:MM (UTC). An end before the start wraps past
+// midnight; equal ends are refused.
+func ParseWindow(s string) (Window, error) {
+	from, to, ok := strings.Cut(s, "-")
+	if !ok {
+		return Window{}, errors.New("want HH:MM-HH:MM")
+	}
+	start, err := clockTime(from)
+	if err != nil {
+		return Window{}, err
+	}
+	end, err := clockTime(to)
+	if err != nil {
+		return Window{}, err
+	}
+	length := end - start
+	if length < 0 {
+		length += 24 * time.Hour
+	}
+	if length == 0 {
+		return Window{}, errors.New("the window is empty")
+	}
+	return Window{Start: start, Length: length}, nil
+}
+
+func clockTime(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, fmt.Errorf("%q is not a time HH:MM", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(t *testing.T, groups Group, args []string, env map[string]string) (*Config, error) {
@@ -116,5 +117,54 @@ func TestCommonGroupRefusesServerFlags(t *testing.T) {
 	}
 	if c.Listen != "" {
 		t.Fatalf("listen %q set for a non-server command", c.Listen)
+	}
+}
+
+func TestBackupSettings(t *testing.T) {
+	data := t.TempDir()
+	c, err := load(t, Common, []string{"--data", data}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.BackupSites) != 1 || c.BackupSites[0].File.Dir != filepath.Join(data, "backups") ||
+		c.BackupDaily != 7 || c.BackupWeekly != 4 || c.BackupWindow.Start != time.Hour || c.BackupWindow.Length != 4*time.Hour {
+		t.Fatalf("backup defaults: %+v", c)
+	}
+	c, err = load(t, Common, []string{
+		"--backup-site", "local@paris-1=file:///var/backups/ie",
+		"--backup-site", "offsite@frankfurt-2=s3://ie-backups/ie?endpoint=http://127.0.0.1:7070&path_style=true",
+		"--backup-recipient", "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
+		"--backup-window", "23:30-02:30",
+	}, map[string]string{"INSTANTERP_S3_ACCESS_KEY": "k", "INSTANTERP_S3_SECRET_KEY": "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.BackupSites) != 2 || c.BackupSites[1].S3.Bucket != "ie-backups" || len(c.BackupRecipients) != 1 ||
+		c.BackupWindow.Start != 23*time.Hour+30*time.Minute || c.BackupWindow.Length != 3*time.Hour {
+		t.Fatalf("backup settings: %+v", c)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--backup-site", "nonsense"}, "--backup-site"},
+		{[]string{"--backup-site", "a@dc=file:///x", "--backup-site", "a@dc2=file:///y"}, "given twice"},
+		{[]string{"--backup-site", "s@dc=s3://bucket?endpoint=https://s3.example.com"}, "INSTANTERP_S3_ACCESS_KEY"},
+		{[]string{"--backup-site", "s@dc=sftp://u@h/dir"}, "--backup-site"},
+		{[]string{"--backup-recipient", "AGE-SECRET-KEY-1XXXX"}, "secret key"},
+		{[]string{"--backup-recipient", "age1nope"}, "--backup-recipient"},
+		{[]string{"--backup-keep-daily", "0"}, "--backup-keep-daily"},
+		{[]string{"--backup-keep-weekly", "x"}, "--backup-keep-weekly"},
+		{[]string{"--backup-window", "01:00-01:00"}, "empty"},
+		{[]string{"--backup-window", "1-5"}, "--backup-window"},
+		{[]string{"--backup-window", "25:00-01:00"}, "--backup-window"},
+		{[]string{"--pg-bin-dir", "relative/bin"}, "--pg-bin-dir"},
+	}
+	for _, b := range bad {
+		_, err := load(t, Common, b.args, nil)
+		var ue *UsageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%v: %v, want a usage error naming %s", b.args, err, b.want)
+		}
 	}
 }
