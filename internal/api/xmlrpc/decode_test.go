@@ -90,7 +90,7 @@ func TestDecodeRefuses(t *testing.T) {
 	many := wrap(`<array><data>` + strings.Repeat(`<value><int>1</int></value>`, 101) + `</data></array>`)
 	tests := []struct {
 		name, body, want string
-		lim            Limits
+		lim              Limits
 	}{
 		{"empty", ``, "ends too early", Limits{}},
 		{"not xml", `hello`, "expected <methodCall>", Limits{}},
