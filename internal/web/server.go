@@ -30,6 +30,8 @@ type Server struct {
 	control *http.ServeMux
 	tenant  *http.ServeMux
 	handler http.Handler
+	// unresolved answers API paths whose tenant cannot be resolved (unresolved.go).
+	unresolved []unresolvedRoute
 }
 
 // NewServer builds the handler.
@@ -81,6 +83,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		db = r.URL.Query().Get("db")
 	}
 	target, err := target.WithDatabase(db)
+	if err != nil && s.serveUnresolved(w, r) {
+		return
+	}
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the database argument does not match the host"})
 		return
@@ -90,11 +95,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.control.ServeHTTP(w, r)
 		return
 	case tenancy.UnknownHost:
+		if s.serveUnresolved(w, r) {
+			return
+		}
 		s.errorPageFor(w, r, http.StatusNotFound, "")
 		return
 	}
 	lease, err := s.router.Acquire(r.Context(), target.Tenant)
 	switch {
+	case (errors.Is(err, tenancy.ErrNotFound) || errors.Is(err, tenancy.ErrSuspended)) && s.serveUnresolved(w, r):
+		return
 	case errors.Is(err, tenancy.ErrNotFound):
 		s.errorPageFor(w, r, http.StatusNotFound, "")
 		return
