@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/backup"
+	"github.com/instant-erp/instanterp/internal/backup/archive"
+	"github.com/instant-erp/instanterp/internal/jobs"
+)
+
+// backupConfig is the backup service's configuration for this platform,
+// creating the platform's backup identity on first use.
+func (p *Platform) backupConfig(ctx context.Context) (backup.Config, error) {
+	id, err := backup.PlatformIdentity(ctx, p.Control, p.Key, time.Now())
+	if err != nil {
+		return backup.Config{}, err
+	}
+	cfg := backup.Config{
+		Control: p.Control, Catalogue: p.Catalogue, Storage: p.Storage, Provisioner: p.Provisioner,
+		Identity: id, Sites: p.Config.BackupSites, DataDir: p.Config.DataDir, AdminURL: p.Config.DatabaseURL,
+		PGBinDir:  p.Config.PGBinDir,
+		Retention: backup.Retention{Daily: p.Config.BackupDaily, Weekly: p.Config.BackupWeekly},
+		Log:       p.Log,
+	}
+	if len(p.Config.BackupRecipients) > 0 {
+		if cfg.ExtraRecipients, err = archive.ParseRecipients(p.Config.BackupRecipients); err != nil {
+			return backup.Config{}, fmt.Errorf("backup recipients: %w", err)
+		}
+	}
+	return cfg, nil
+}
+
+// Backups builds the backup service for commands that run backups in the
+// foreground: a copy that fails is queued for the job workers to retry.
+func (p *Platform) Backups(ctx context.Context) (*backup.Service, error) {
+	cfg, err := p.backupConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	queue, err := p.jobQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Enqueue = queue.EnqueueReplication
+	return backup.New(cfg)
+}
+
+func (p *Platform) jobQueue(ctx context.Context) (*jobs.Queue, error) {
+	return jobs.Open(ctx, jobs.Config{Control: p.Control, DatabaseURL: p.Config.DatabaseURL, Log: p.Log,
+		Window: jobs.Window{Start: p.Config.BackupWindow.Start, Length: p.Config.BackupWindow.Length}})
+}
+
+// StartJobs starts the job workers (River): nightly backups spread over the
+// window, replication retries, catch-up and pruning. evict drops a tenant's
+// open database after a restore (the router's Evict) and may be nil. The
+// returned function stops the workers. Several nodes may run them: River
+// shares the queue through the control database.
+func (p *Platform) StartJobs(ctx context.Context, evict func(string)) (stop func(context.Context) error, err error) {
+	cfg, err := p.backupConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	queue, err := p.jobQueue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Enqueue, cfg.Evict = queue.EnqueueReplication, evict
+	svc, err := backup.New(cfg)
+	if err != nil {
+		queue.Stop(ctx)
+		return nil, err
+	}
+	if err := queue.Start(ctx, svc); err != nil {
+		queue.Stop(ctx)
+		return nil, err
+	}
+	return queue.Stop, nil
+}

@@ -1,0 +1,204 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/instant-erp/instanterp/internal/backup"
+	"github.com/instant-erp/instanterp/internal/store"
+)
+
+// Config is what a Queue needs.
+type Config struct {
+	Control *store.DB
+	// DatabaseURL is the control database's PostgreSQL URL (River's pgx
+	// driver needs its own pool); empty on SQLite.
+	DatabaseURL string
+	Window      Window
+	Log         *slog.Logger
+	Now         func() time.Time
+	// RetryBase and RetryMax bound the replication backoff (defaults 30s
+	// and 1h); PollInterval is how often idle workers look for jobs
+	// (default 1s).
+	RetryBase, RetryMax time.Duration
+	PollInterval        time.Duration
+	// CatchUpEvery is how often gaps are looked for (default 15 minutes).
+	CatchUpEvery time.Duration
+}
+
+// Queue inserts jobs and, once started, works them.
+type Queue struct {
+	cfg    Config
+	svc    *backup.Service
+	insert func(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	start  func(ctx context.Context, cfg *river.Config) (stop func(context.Context) error, err error)
+	stopFn func(context.Context) error
+	close  func()
+}
+
+// Open migrates River's tables in the control database and returns a queue
+// that can insert jobs; Start makes it work them too.
+func Open(ctx context.Context, cfg Config) (*Queue, error) {
+	if cfg.Control == nil {
+		return nil, errors.New("jobs: control database required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = time.Hour
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.CatchUpEvery <= 0 {
+		cfg.CatchUpEvery = 15 * time.Minute
+	}
+	if cfg.Window.Length <= 0 {
+		cfg.Window = Window{Start: time.Hour, Length: 4 * time.Hour}
+	}
+	q := &Queue{cfg: cfg}
+	switch cfg.Control.Engine {
+	case store.SQLite:
+		// River on SQLite shares the control database's single writer
+		// connection, which serialises its writes with the catalogue's.
+		if err := wire(ctx, q, riversqlite.New(cfg.Control.Write)); err != nil {
+			return nil, err
+		}
+	case store.Postgres:
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: connect: %s", store.RedactURL(cfg.DatabaseURL))
+		}
+		if err := wire(ctx, q, riverpgxv5.New(pool)); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		q.close = pool.Close
+	default:
+		return nil, fmt.Errorf("jobs: unknown engine %q", cfg.Control.Engine)
+	}
+	return q, nil
+}
+
+// wire migrates River's schema and sets up the insert-only client and the
+// constructor of the working one for driver.
+func wire[TTx any](ctx context.Context, q *Queue, driver riverdriver.Driver[TTx]) error {
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: q.cfg.Log})
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate river tables: %w", err)
+	}
+	inserter, err := river.NewClient(driver, &river.Config{Logger: q.cfg.Log})
+	if err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	q.insert = inserter.Insert
+	q.start = func(ctx context.Context, cfg *river.Config) (func(context.Context) error, error) {
+		client, err := river.NewClient(driver, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := client.Start(ctx); err != nil {
+			return nil, err
+		}
+		return client.Stop, nil
+	}
+	return nil
+}
+
+// EnqueueReplication asks for backupID to be copied to site, retried with
+// backoff until it succeeds. A job already waiting for the same copy is
+// reused.
+func (q *Queue) EnqueueReplication(ctx context.Context, backupID, site string) error {
+	_, err := q.insert(ctx, ReplicateArgs{BackupID: backupID, Site: site}, &river.InsertOpts{
+		MaxAttempts: 1000,
+		UniqueOpts:  river.UniqueOpts{ByArgs: true},
+	})
+	if err != nil {
+		return fmt.Errorf("queue replication of %s to %s: %w", backupID, site, err)
+	}
+	return nil
+}
+
+// Start works jobs for svc until Stop: nightly schedule, backups,
+// replication, catch-up and pruning. Leftovers of killed processes older
+// than a day are cleaned first.
+func (q *Queue) Start(ctx context.Context, svc *backup.Service) error {
+	if q.stopFn != nil {
+		return errors.New("jobs: already started")
+	}
+	q.svc = svc
+	if _, err := svc.Cleanup(ctx, q.cfg.Now().Add(-24*time.Hour)); err != nil {
+		q.cfg.Log.Warn("backup cleanup incomplete", "err", err)
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &backupWorker{svc: svc})
+	river.AddWorker(workers, &replicateWorker{svc: svc})
+	river.AddWorker(workers, &scheduleWorker{q: q})
+	river.AddWorker(workers, &catchUpWorker{q: q})
+	river.AddWorker(workers, &pruneWorker{svc: svc})
+	window := q.cfg.Window
+	cfg := &river.Config{
+		Logger:            q.cfg.Log,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Workers:           workers,
+		FetchPollInterval: q.cfg.PollInterval,
+		FetchCooldown:     min(q.cfg.PollInterval, 100*time.Millisecond),
+		RetryPolicy:       backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax, now: q.cfg.Now},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(dailyAt(window.Start), func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+				&river.PeriodicJobOpts{ID: KindSchedule}),
+			river.NewPeriodicJob(dailyAt(window.Start+window.Length), func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
+				&river.PeriodicJobOpts{ID: KindPrune}),
+			river.NewPeriodicJob(river.PeriodicInterval(q.cfg.CatchUpEvery), func() (river.JobArgs, *river.InsertOpts) { return CatchUpArgs{}, nil },
+				&river.PeriodicJobOpts{ID: KindCatchUp, RunOnStart: true}),
+		},
+	}
+	stop, err := q.start(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	q.stopFn = stop
+	return nil
+}
+
+// Stop waits for running jobs to finish and releases the queue.
+func (q *Queue) Stop(ctx context.Context) error {
+	var err error
+	if q.stopFn != nil {
+		err = q.stopFn(ctx)
+		q.stopFn = nil
+	}
+	if q.close != nil {
+		q.close()
+		q.close = nil
+	}
+	return err
+}
+
+// dailyAt fires once a day at offset past midnight UTC.
+type dailyAt time.Duration
+
+func (d dailyAt) Next(current time.Time) time.Time {
+	return backup.NextWindowStart(current.Add(time.Second), time.Duration(d)%(24*time.Hour))
+}
