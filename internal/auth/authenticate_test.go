@@ -72,7 +72,7 @@ type fixture struct {
 	db       *store.DB
 }
 
-func newFixture(t *testing.T, db *store.DB, hasher *password.Hasher, accounts *memoryAccounts) *fixture {
+func newFixture(t testing.TB, db *store.DB, hasher *password.Hasher, accounts *memoryAccounts) *fixture {
 	t.Helper()
 	if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
 		t.Fatal(err)
