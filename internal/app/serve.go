@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/instant-erp/instanterp/internal/api"
+	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/certificate"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 	"github.com/instant-erp/instanterp/internal/web"
@@ -44,6 +46,18 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	if err != nil {
 		return err
 	}
+	// The external API (XML-RPC, JSON-RPC, JSON-2, /doc) on every tenant host and,
+	// with a db argument, on the bare domain.
+	hasher, err := password.NewHasher(0)
+	if err != nil {
+		return err
+	}
+	accounts := &api.Accounts{Hasher: hasher}
+	rpc, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Log: p.Log})
+	if err != nil {
+		return fmt.Errorf("external API: %w", err)
+	}
+	rpc.Mount(handler)
 	tlsConfig, redirect, info, err := p.tlsSetup(out)
 	if err != nil {
 		return err
