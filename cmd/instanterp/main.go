@@ -47,6 +47,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the HTTPS server", serveCommand},
 		{"tenant", "create, list, show, suspend, resume or delete tenants", tenantCommand},
+		{"backup", "run, list, verify, prune, restore or export backups; show their status", backupCommand},
+		{"dr", "disaster recovery: drill a restore of every tenant from one site", drCommand},
 		{"version", "print the version", versionCommand},
 	}
 }
