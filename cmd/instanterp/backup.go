@@ -311,7 +311,6 @@ func (p *progress) finish() {
 	}
 }
 
-
 func backupExport(e env, cfg *config.Config, svc *backup.Service, tenant string, link bool) error {
 	ex, err := svc.Export(e.ctx, tenant, link)
 	if err != nil {

@@ -162,4 +162,3 @@ func readIdentity(path string) (age.Identity, error) {
 	}
 	return nil, fmt.Errorf("--identity %s holds no AGE-SECRET-KEY-1… line", path)
 }
-
