@@ -18,6 +18,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/certificate"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 	"github.com/instant-erp/instanterp/internal/web"
+	"github.com/instant-erp/instanterp/internal/webui"
 )
 
 // Listening is reported once the server accepts connections.
@@ -58,6 +59,12 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 		return fmt.Errorf("external API: %w", err)
 	}
 	rpc.Mount(handler)
+	// The web application and the customer portal on every tenant host.
+	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Log: p.Log})
+	if err != nil {
+		return fmt.Errorf("web application: %w", err)
+	}
+	ui.Mount(handler)
 	tlsConfig, redirect, info, err := p.tlsSetup(out)
 	if err != nil {
 		return err

@@ -1,0 +1,236 @@
+package webui
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/instant-erp/instanterp/internal/erp/portal"
+)
+
+// action calls one of the view's buttons: an exported method of the model, on this
+// record, as the user. A refusal is shown on the form; nothing of it is kept.
+func (u *UI) action(rq *request, v *View, id int64) error {
+	if err := u.findRecord(rq, v, id); err != nil {
+		return err
+	}
+	name := rq.r.PostFormValue("method")
+	a, ok := v.action(name)
+	if !ok {
+		return errBadRequest
+	}
+	m := v.model(u.cfg.Registry)
+	if len(a.States) > 0 {
+		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{v.Status})
+		if err != nil {
+			return err
+		}
+		if state, _ := recs[0][v.Status].(string); !contains(a.States, state) {
+			return u.formWithError(rq, v, id, "This action is not available in the document's current state.")
+		}
+	}
+	fn, err := m.Method(a.Method)
+	if err != nil {
+		return err
+	}
+	var result any
+	err = rq.savepoint(func() (err error) {
+		result, err = fn(rq.ctx, rq.env, []int64{id}, nil, nil)
+		return err
+	})
+	if err != nil {
+		_, msg, ok := userFacing(err, v)
+		if !ok {
+			return err
+		}
+		return u.formWithError(rq, v, id, msg)
+	}
+	rq.setFlash("done")
+	rq.redirect(u.resultTarget(result, v, id))
+	return nil
+}
+
+// resultTarget follows an action's answer to the record it opened (an invoice
+// created from an order), when a view shows that model; otherwise back to the record.
+func (u *UI) resultTarget(result any, v *View, id int64) string {
+	if act, ok := result.(map[string]any); ok {
+		model, _ := act["res_model"].(string)
+		var target int64
+		switch x := act["res_id"].(type) {
+		case int64:
+			target = x
+		case int:
+			target = int64(x)
+		}
+		if tv, ok := u.byModel[model]; ok && target > 0 {
+			return fmt.Sprintf("/odoo/%s/%d", tv.Slug, target)
+		}
+	}
+	return fmt.Sprintf("/odoo/%s/%d", v.Slug, id)
+}
+
+func (u *UI) formWithError(rq *request, v *View, id int64, msg string) error {
+	rq.rollback = true
+	m := v.model(u.cfg.Registry)
+	recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, formFields(v, m))
+	if err != nil {
+		return err
+	}
+	data, err := u.buildForm(rq, v, id, record(recs[0]), nil, []string{msg})
+	if err != nil {
+		return err
+	}
+	return u.showForm(rq, v, data, 422)
+}
+
+type totalsAnswer struct {
+	Totals map[string]string   `json:"totals"`
+	Lines  []map[string]string `json:"lines"`
+	Error  string              `json:"error,omitempty"`
+}
+
+// totals computes the totals of a form as the server would store them, without
+// storing anything: the submitted values are written inside a savepoint, the
+// totals read, and the savepoint rolled back.
+func (u *UI) totals(rq *request, v *View, id int64) error {
+	if v.Lines == nil || v.ReadOnly {
+		return errNotFound
+	}
+	if id != 0 {
+		if err := u.findRecord(rq, v, id); err != nil {
+			return err
+		}
+	}
+	m := v.model(u.cfg.Registry)
+	lf, _ := m.Field(v.Lines.Field)
+	cm, _ := u.cfg.Registry.Model(lf.Comodel)
+	ans := totalsAnswer{Totals: map[string]string{}}
+	rq.rollback = true
+	sub, err := u.parseForm(rq, v, id)
+	if err != nil {
+		return err
+	}
+	if len(sub.errs) > 0 {
+		for _, e := range sub.errs {
+			ans.Error = e
+			break
+		}
+	} else {
+		err = rq.discard(func() error {
+			rid, err := u.apply(rq, v, id, sub.vals)
+			if err != nil {
+				return err
+			}
+			recs, err := rq.env.Read(rq.ctx, v.Model, []int64{rid}, append([]string{v.Lines.Field}, v.Lines.Totals...))
+			if err != nil {
+				return err
+			}
+			for _, t := range v.Lines.Totals {
+				f, _ := m.Field(t)
+				ans.Totals[t] = formatValue(f, recs[0][t])
+			}
+			lines, err := rq.env.Read(rq.ctx, cm.Name, recs[0][v.Lines.Field].([]int64), v.Lines.Columns)
+			if err != nil {
+				return err
+			}
+			for _, l := range lines {
+				row := map[string]string{}
+				for _, c := range v.Lines.Columns {
+					f, _ := cm.Field(c)
+					row[c] = formatValue(f, l[c])
+				}
+				ans.Lines = append(ans.Lines, row)
+			}
+			return nil
+		})
+		if err != nil {
+			_, msg, ok := userFacing(err, v)
+			if !ok {
+				return err
+			}
+			ans.Error = msg
+		}
+	}
+	body, err := json.Marshal(ans)
+	if err != nil {
+		return err
+	}
+	rq.send("application/json", body)
+	return nil
+}
+
+// portalLinkLifetime is how long a customer link made from the form stays valid.
+const portalLinkLifetime = portal.DefaultTTL
+
+// share issues a customer link to the document and shows it once on the form.
+func (u *UI) share(rq *request, v *View, id int64) error {
+	if v.Portal == "" {
+		return errNotFound
+	}
+	if _, ok := u.cfg.Registry.Model(portal.Model); !ok {
+		return errNotFound
+	}
+	if err := u.findRecord(rq, v, id); err != nil {
+		return err
+	}
+	tok, err := portal.Issue(rq.ctx, rq.env, v.Model, id, portalLinkLifetime, u.now())
+	if err != nil {
+		return err
+	}
+	u.log.InfoContext(rq.ctx, "portal link issued", "model", v.Model, "id", id, "user_id", rq.user.ID)
+	m := v.model(u.cfg.Registry)
+	recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, formFields(v, m))
+	if err != nil {
+		return err
+	}
+	data, err := u.buildForm(rq, v, id, record(recs[0]), nil, nil)
+	if err != nil {
+		return err
+	}
+	data.ShareURL = absoluteURL(rq.r, fmt.Sprintf("/my/%s/%d?access_token=%s", v.Portal, id, url.QueryEscape(tok)))
+	return u.showForm(rq, v, data, 200)
+}
+
+// absoluteURL puts a path on the request's origin (the host was already matched
+// to this tenant by the server).
+func absoluteURL(r *http.Request, path string) string {
+	scheme := "https"
+	if r.TLS == nil && r.Header.Get("X-Forwarded-Proto") != "https" {
+		scheme = "http" // the development server's --plain-http
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// pdf downloads the document rendered by the view's report.
+func (u *UI) pdf(rq *request, v *View, id int64) error {
+	if v.Report == nil {
+		return errNotFound
+	}
+	if err := u.findRecord(rq, v, id); err != nil {
+		return err
+	}
+	name, body, err := v.Report(rq.ctx, rq.env, id)
+	if err != nil {
+		return err
+	}
+	rq.send("application/pdf", body, "Content-Disposition", contentDisposition(name))
+	return nil
+}
+
+// contentDisposition names a download with only safe characters.
+func contentDisposition(name string) string {
+	safe := make([]byte, 0, len(name))
+	for i := 0; i < len(name) && len(safe) < 100; i++ {
+		c := name[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			safe = append(safe, c)
+		} else {
+			safe = append(safe, '_')
+		}
+	}
+	if len(safe) == 0 {
+		safe = []byte("document.pdf")
+	}
+	return `attachment; filename="` + string(safe) + `"`
+}

@@ -1,0 +1,5 @@
+package webui_test
+
+import "github.com/instant-erp/instanterp/internal/erp/mail"
+
+type mailMessage = mail.Message

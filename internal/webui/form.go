@@ -1,0 +1,169 @@
+package webui
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/instant-erp/instanterp/internal/domain"
+	"github.com/instant-erp/instanterp/internal/orm"
+)
+
+type sectionView struct {
+	Title  string
+	Fields []fieldView
+}
+
+type statusStep struct {
+	Label   string
+	Current bool
+}
+
+type formData struct {
+	View      *View
+	ID        int64
+	URL       string
+	Name      string
+	Sections  []sectionView
+	Lines     *linesView
+	Status    []statusStep
+	Actions   []Action
+	Errors    []string
+	Editable  bool
+	Archived  bool
+	HasActive bool
+	PDFURL    string
+	CanShare  bool
+	ShareURL  string
+}
+
+// record is a form's values: as read, or as submitted after a refused save.
+type record map[string]any
+
+// findRecord checks that id is a record of the view the user may read: the
+// record rules and the view's domain apply, so another company's or another
+// salesperson's id is simply not found.
+func (u *UI) findRecord(rq *request, v *View, id int64) error {
+	dom := domain.AndAll(v.domain, leaf("id", "=", id))
+	ids, err := rq.env.Search(rq.ctx, v.Model, dom, orm.SearchOptions{Limit: 1, IncludeArchived: true})
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errNotFound
+	}
+	return nil
+}
+
+// formFields lists every field the form reads.
+func formFields(v *View, m *orm.Model) []string {
+	var out []string
+	for _, s := range v.Sections {
+		out = append(out, s.Fields...)
+	}
+	if v.Lines != nil {
+		out = append(out, v.Lines.Field)
+		out = append(out, v.Lines.Totals...)
+	}
+	if v.Status != "" {
+		out = append(out, v.Status)
+	}
+	if _, ok := m.Field("active"); ok {
+		out = append(out, "active")
+	}
+	return append(out, "display_name")
+}
+
+// form shows one record, or a new one (id 0).
+func (u *UI) form(rq *request, v *View, id int64) error {
+	m := v.model(u.cfg.Registry)
+	var rec record
+	if id == 0 {
+		if v.ReadOnly {
+			return errNotFound
+		}
+		defaults, err := rq.env.DefaultGet(rq.ctx, v.Model, formFields(v, m))
+		if err != nil {
+			return err
+		}
+		rec = record(defaults)
+		for k, val := range v.Defaults {
+			rec[k] = val
+		}
+	} else {
+		if err := u.findRecord(rq, v, id); err != nil {
+			return err
+		}
+		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, formFields(v, m))
+		if err != nil {
+			return err
+		}
+		rec = record(recs[0])
+	}
+	data, err := u.buildForm(rq, v, id, rec, nil, nil)
+	if err != nil {
+		return err
+	}
+	return u.showForm(rq, v, data, 200)
+}
+
+func (u *UI) showForm(rq *request, v *View, data *formData, status int) error {
+	crumbs := []crumb{{Label: v.Title, URL: "/odoo/" + v.Slug}, {Label: data.Name}}
+	return rq.page(u, status, "form", &page{Title: data.Name + " · " + v.Title, Active: appSlug(u, v), Crumbs: crumbs, Content: data})
+}
+
+// buildForm turns a record into the form's sections, lines and buttons. errs holds
+// refusals by field; general holds the rest.
+func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[string]string, general []string) (*formData, error) {
+	m := v.model(u.cfg.Registry)
+	data := &formData{View: v, ID: id, Editable: !v.ReadOnly, Errors: general}
+	data.URL = "/odoo/" + v.Slug + "/new"
+	if id != 0 {
+		data.URL = fmt.Sprintf("/odoo/%s/%d", v.Slug, id)
+		if v.Report != nil {
+			data.PDFURL = data.URL + "/pdf"
+		}
+		data.CanShare = v.Portal != ""
+	}
+	data.Name, _ = rec["display_name"].(string)
+	if data.Name == "" {
+		data.Name = "New"
+		if id != 0 {
+			data.Name = "#" + strconv.FormatInt(id, 10)
+		}
+	}
+	if active, ok := rec["active"].(bool); ok {
+		data.HasActive, data.Archived = true, !active && id != 0
+	}
+	state, _ := rec[v.Status].(string)
+	for _, s := range v.Sections {
+		sv := sectionView{Title: s.Title}
+		for _, name := range s.Fields {
+			f, _ := m.Field(name)
+			fv := u.fieldFor(v, f, rec[name], v.ReadOnly)
+			fv.Error = errs[name]
+			sv.Fields = append(sv.Fields, fv)
+		}
+		data.Sections = append(data.Sections, sv)
+	}
+	if v.Lines != nil {
+		lv, err := u.buildLines(rq, v, m, rec, errs)
+		if err != nil {
+			return nil, err
+		}
+		data.Lines = lv
+	}
+	if v.Status != "" {
+		f, _ := m.Field(v.Status)
+		for _, o := range f.Selection {
+			data.Status = append(data.Status, statusStep{Label: o.Label, Current: o.Value == state})
+		}
+	}
+	if id != 0 {
+		for _, a := range v.Actions {
+			if len(a.States) == 0 || contains(a.States, state) {
+				data.Actions = append(data.Actions, a)
+			}
+		}
+	}
+	return data, nil
+}

@@ -1,0 +1,214 @@
+package webui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/auth"
+	"github.com/instant-erp/instanterp/internal/auth/securitylog"
+	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
+	"github.com/instant-erp/instanterp/internal/auth/token"
+	"github.com/instant-erp/instanterp/internal/auth/totp"
+	"github.com/instant-erp/instanterp/internal/web"
+)
+
+const (
+	maxLoginField    = 256
+	maxPasswordField = 4096
+	// scopeSecondFactor signs the short-lived proof that the password step passed.
+	scopeSecondFactor token.Scope = "login-second-factor"
+	secondFactorTime              = 5 * time.Minute
+	defaultLanding                = "/odoo"
+)
+
+type loginForm struct {
+	Login    string
+	Redirect string
+	Pending  string // second-factor step: the signed proof of the password step
+}
+
+// login shows the sign-in form (GET) and checks a login and password (POST).
+func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		p := &page{Title: "Sign in", CSRF: browserToken(w, r), Flash: takeFlashAnonymous(w, r),
+			Content: loginForm{Redirect: safeRedirect(r.URL.Query().Get("redirect"), "")}}
+		u.render(w, r, http.StatusOK, "login", p)
+	case http.MethodPost:
+		u.loginPost(w, r)
+	default:
+		u.errorPage(w, r, http.StatusMethodNotAllowed)
+	}
+}
+
+func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		u.errorPage(w, r, badRequestStatus(err))
+		return
+	}
+	if !checkBrowserToken(r) {
+		u.errorPage(w, r, http.StatusForbidden)
+		return
+	}
+	svc, err := u.services(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	form := loginForm{Login: strings.TrimSpace(r.PostFormValue("login")), Redirect: safeRedirect(r.PostFormValue("redirect"), "")}
+	pw := r.PostFormValue("password")
+	again := func(msg string) {
+		p := &page{Title: "Sign in", CSRF: browserToken(w, r), Error: msg, Content: form}
+		u.render(w, r, http.StatusOK, "login", p)
+	}
+	if form.Login == "" || pw == "" || len(form.Login) > maxLoginField || len(pw) > maxPasswordField {
+		again("Enter your login and password.")
+		return
+	}
+	acct, err := svc.auth.Authenticate(r.Context(), auth.Attempt{
+		Login: form.Login, Password: pw, Address: web.ClientIP(r.Context()).String(), UserAgent: r.UserAgent(),
+	})
+	var locked *throttle.LockedError
+	switch {
+	case errors.As(err, &locked):
+		again(locked.Error())
+		return
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		again("Wrong login or password.")
+		return
+	case err != nil:
+		u.fail(w, r, err)
+		return
+	}
+	on, err := svc.totp.Enabled(r.Context(), acct.ID)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if on {
+		u.askSecondFactor(w, r, svc, acct.ID, form, "")
+		return
+	}
+	u.startSession(w, r, svc, acct.ID, form.Redirect)
+}
+
+// askSecondFactor shows the code form, carrying a signed proof of the password step
+// bound to this browser's anti-forgery cookie, so it cannot be used elsewhere.
+func (u *UI) askSecondFactor(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, form loginForm, msg string) {
+	sg, err := u.signer(r.Context(), svc)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	csrf := browserToken(w, r)
+	form.Pending, err = sg.Sign(scopeSecondFactor, []byte(strconv.FormatInt(userID, 10)), token.Bind("browser", csrf), u.now().Add(secondFactorTime))
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "login_totp", &page{Title: "Two-factor authentication", CSRF: csrf, Error: msg, Content: form})
+}
+
+// loginSecondFactor checks the code (or a recovery code) of the second step.
+func (u *UI) loginSecondFactor(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		u.errorPage(w, r, badRequestStatus(err))
+		return
+	}
+	if !checkBrowserToken(r) {
+		u.errorPage(w, r, http.StatusForbidden)
+		return
+	}
+	svc, err := u.services(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	sg, err := u.signer(r.Context(), svc)
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	payload, err := sg.Verify(scopeSecondFactor, r.PostFormValue("pending"), token.Bind("browser", r.PostFormValue(csrfField)))
+	if err != nil {
+		p := &page{Title: "Sign in", CSRF: browserToken(w, r), Error: "The sign-in took too long. Please start again.", Content: loginForm{}}
+		u.render(w, r, http.StatusOK, "login", p)
+		return
+	}
+	userID, err := strconv.ParseInt(string(payload), 10, 64)
+	if err != nil {
+		u.errorPage(w, r, http.StatusBadRequest)
+		return
+	}
+	form := loginForm{Redirect: safeRedirect(r.PostFormValue("redirect"), "")}
+	code := strings.TrimSpace(r.PostFormValue("code"))
+	if code == "" || len(code) > 64 {
+		u.askSecondFactor(w, r, svc, userID, form, "Enter the code from your authenticator app.")
+		return
+	}
+	ctx := r.Context()
+	kind := securitylog.TwoFactorFailure
+	if len(code) <= 8 {
+		err = svc.totp.Verify(ctx, userID, code)
+	} else {
+		err = svc.totp.UseRecoveryCode(ctx, userID, code)
+		if err == nil {
+			kind = securitylog.RecoveryCodeUsed
+		}
+	}
+	switch {
+	case errors.Is(err, totp.ErrRateLimited):
+		u.recordEvent(ctx, svc, r, securitylog.TwoFactorFailure, userID, 0, "")
+		u.askSecondFactor(w, r, svc, userID, form, "Too many wrong codes. Try again later.")
+		return
+	case errors.Is(err, totp.ErrInvalidCode):
+		u.recordEvent(ctx, svc, r, securitylog.TwoFactorFailure, userID, 0, "")
+		u.askSecondFactor(w, r, svc, userID, form, "That code is not valid.")
+		return
+	case err != nil:
+		u.fail(w, r, err)
+		return
+	}
+	if kind == securitylog.RecoveryCodeUsed {
+		u.recordEvent(ctx, svc, r, kind, userID, 0, "")
+	}
+	u.startSession(w, r, svc, userID, form.Redirect)
+}
+
+// startSession issues a new session (never reusing a token presented before) and
+// sends the user on: portal users to their documents, others to the application.
+func (u *UI) startSession(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, redirect string) {
+	if c, err := r.Cookie(session.CookieName); err == nil {
+		svc.sessions.Delete(r.Context(), c.Value)
+	}
+	sess, tok, err := svc.sessions.Create(r.Context(), userID, web.ClientIP(r.Context()).String(), r.UserAgent())
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, session.Cookie(tok, sess.ExpiresAt))
+	landing := defaultLanding
+	if internal, err := u.isInternal(r.Context(), svc, userID); err != nil {
+		u.fail(w, r, err)
+		return
+	} else if !internal {
+		landing = "/my"
+	}
+	if redirect == "" {
+		redirect = landing
+	}
+	http.Redirect(w, r, redirect, http.StatusSeeOther)
+}
+
+func (u *UI) recordEvent(ctx context.Context, svc *tenantServices, r *http.Request, kind securitylog.Kind, userID, actorID int64, ref string) {
+	err := svc.seclog.Append(ctx, securitylog.Event{Kind: kind, UserID: userID, ActorID: actorID,
+		Address: web.ClientIP(ctx).String(), UserAgent: r.UserAgent(), Reference: ref})
+	if err != nil {
+		u.log.ErrorContext(ctx, "security log append failed", "kind", kind, "error", err)
+	}
+}

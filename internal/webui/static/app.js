@@ -1,0 +1,17 @@
+// Progressive enhancement only: every page works without this file.
+import { enhancePickers } from "./picker.js";
+import { enhanceLines } from "./lines.js";
+import { enhanceSelection, enhanceConfirm } from "./selection.js";
+
+function start() {
+  enhanceConfirm(document);
+  enhanceSelection(document);
+  enhancePickers(document);
+  enhanceLines(document);
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", start);
+} else {
+  start();
+}

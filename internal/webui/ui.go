@@ -1,0 +1,146 @@
+package webui
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/auth/password"
+	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
+	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/secrets"
+)
+
+// Config is what the web application needs from the composition root.
+type Config struct {
+	// Registry is the frozen model registry of the installed modules.
+	Registry *orm.Registry
+	// Key seals second-factor secrets at rest.
+	Key *secrets.MasterKey
+	// Hasher hashes passwords; nil means password.NewHasher(0).
+	Hasher *password.Hasher
+	// Policy decides which new passwords are accepted; nil means the default
+	// policy with the shipped common-password list.
+	Policy *password.Policy
+	// Sessions and Throttle tune sign-in; zero values take the packages' defaults.
+	Sessions session.Config
+	Throttle throttle.Config
+	// Outbox sends reset and invitation mails; nil queues them in mail.mail when
+	// that model is installed.
+	Outbox Outbox
+	// Views are the screens; nil means DefaultViews for the registry.
+	Views []*View
+	// Log receives operational logs; nil means slog.Default.
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Mounter is where the application's handlers go (internal/web.Server).
+type Mounter interface {
+	HandleTenant(pattern string, h http.Handler)
+}
+
+// UI is the web application of every tenant.
+type UI struct {
+	cfg      Config
+	log      *slog.Logger
+	pages    pages
+	views    map[string]*View // by slug
+	order    []*View
+	byModel  map[string]*View
+	origin   *http.CrossOriginProtection
+	hasher   *password.Hasher
+	policy   *password.Policy
+	outbox   Outbox
+	now      func() time.Time
+	assets   http.Handler
+	throttle throttle.Config
+}
+
+// New checks the configuration and the view declarations against the registry.
+func New(cfg Config) (*UI, error) {
+	if cfg.Registry == nil {
+		return nil, errors.New("webui: a registry is required")
+	}
+	if cfg.Key == nil {
+		return nil, errors.New("webui: the master key is required (second-factor secrets)")
+	}
+	u := &UI{cfg: cfg, log: cfg.Log, now: cfg.Now, hasher: cfg.Hasher, policy: cfg.Policy, outbox: cfg.Outbox}
+	if u.log == nil {
+		u.log = slog.Default()
+	}
+	if u.now == nil {
+		u.now = time.Now
+	}
+	var err error
+	if u.hasher == nil {
+		if u.hasher, err = password.NewHasher(0); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+	}
+	if u.policy == nil {
+		common, err := password.LoadCommonList()
+		if err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+		if u.policy, err = password.NewPolicy(0, common); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+	}
+	if u.outbox == nil {
+		u.outbox = mailQueue{}
+	}
+	u.throttle = cfg.Throttle
+	if u.throttle.Address.Failures == 0 && u.throttle.Account.Failures == 0 {
+		u.throttle = throttle.DefaultConfig()
+	}
+	if u.throttle.Now == nil {
+		u.throttle.Now = u.now
+	}
+	if u.pages, err = parsePages(); err != nil {
+		return nil, fmt.Errorf("webui: %w", err)
+	}
+	views := cfg.Views
+	if views == nil {
+		views = DefaultViews(cfg.Registry)
+	}
+	u.views, u.byModel = map[string]*View{}, map[string]*View{}
+	for _, v := range views {
+		if err := v.validate(cfg.Registry); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+		if _, dup := u.views[v.Slug]; dup {
+			return nil, fmt.Errorf("webui: two views named %q", v.Slug)
+		}
+		u.views[v.Slug] = v
+		u.order = append(u.order, v)
+		if _, ok := u.byModel[v.Model]; !ok {
+			u.byModel[v.Model] = v
+		}
+	}
+	u.origin = http.NewCrossOriginProtection()
+	u.origin.SetDenyHandler(http.HandlerFunc(u.crossOriginRefused))
+	u.assets = assetHandler()
+	return u, nil
+}
+
+// Mount registers every route of the application and the portal on m. Paths avoid
+// those of the external API (/web/session/…, /web/dataset/…, /xmlrpc, /jsonrpc,
+// /json/2, /doc).
+func (u *UI) Mount(m Mounter) {
+	guard := func(h http.HandlerFunc) http.Handler { return u.origin.Handler(h) }
+	m.HandleTenant("GET /web/assets/", u.assets)
+	m.HandleTenant("/web/login", guard(u.login))
+	m.HandleTenant("POST /web/login/totp", guard(u.loginSecondFactor))
+	m.HandleTenant("POST /web/logout", guard(u.logout))
+	m.HandleTenant("/web/reset_password", guard(u.resetPassword))
+	m.HandleTenant("/web/signup", guard(u.signup))
+	m.HandleTenant("/odoo", guard(u.appRoot))
+	m.HandleTenant("/odoo/", guard(u.appRoot))
+	m.HandleTenant("/my", guard(u.portalRoot))
+	m.HandleTenant("/my/", guard(u.portalRoot))
+}

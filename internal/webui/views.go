@@ -1,0 +1,59 @@
+package webui
+
+import "github.com/instant-erp/instanterp/internal/orm"
+
+// DefaultViews are the screens of the installed modules: a view whose model is not
+// in the registry (its module is not installed) is left out.
+func DefaultViews(reg *orm.Registry) []*View {
+	var out []*View
+	for _, v := range append(contactViews(), productViews()...) {
+		if _, ok := reg.Model(v.Model); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func contactViews() []*View {
+	return []*View{{
+		Slug: "contacts", App: "Contacts", Title: "Contacts", Model: "res.partner",
+		Columns: []string{"name", "email", "phone", "city", "country_id", "company_id"},
+		Search:  []string{"name", "email", "ref", "vat", "city"},
+		Filters: []Filter{
+			{Name: "companies", Label: "Companies", Domain: []any{[]any{"is_company", "=", true}}},
+			{Name: "individuals", Label: "Individuals", Domain: []any{[]any{"is_company", "=", false}}},
+			{Name: "archived", Label: "Archived", Domain: []any{[]any{"active", "=", false}}},
+		},
+		GroupBy: []string{"country_id", "company_id", "is_company"},
+		Sections: []Section{
+			{Title: "", Fields: []string{"name", "is_company", "parent_id", "email", "phone", "mobile", "website"}},
+			{Title: "Address", Fields: []string{"street", "street2", "zip", "city", "country_id"}},
+			{Title: "Sales & invoicing", Fields: []string{"ref", "vat", "company_id", "lang"}},
+			{Title: "Notes", Fields: []string{"comment"}},
+		},
+		Figures: []Figure{
+			{Label: "Companies", Domain: []any{[]any{"is_company", "=", true}}},
+			{Label: "Individuals", Domain: []any{[]any{"is_company", "=", false}}},
+		},
+	}}
+}
+
+func productViews() []*View {
+	return []*View{{
+		Slug: "products", App: "Products", Title: "Products", Model: "product.template",
+		Columns: []string{"name", "default_code", "type", "list_price", "categ_id"},
+		Search:  []string{"name", "default_code", "barcode"},
+		Filters: []Filter{
+			{Name: "goods", Label: "Goods", Domain: []any{[]any{"type", "=", "consu"}}},
+			{Name: "services", Label: "Services", Domain: []any{[]any{"type", "=", "service"}}},
+			{Name: "archived", Label: "Archived", Domain: []any{[]any{"active", "=", false}}},
+		},
+		GroupBy: []string{"type", "categ_id"},
+		Sections: []Section{
+			{Title: "", Fields: []string{"name", "type", "sale_ok", "default_code", "barcode", "categ_id", "uom_id", "company_id"}},
+			{Title: "Prices", Fields: []string{"list_price", "standard_price"}},
+			{Title: "Description", Fields: []string{"description_sale"}},
+		},
+		Figures: []Figure{{Label: "Products", Domain: nil}},
+	}}
+}
