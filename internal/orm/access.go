@@ -3,7 +3,7 @@ package orm
 import (
 	"context"
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 )
@@ -185,7 +185,7 @@ func (e *Env) ruleNames() domain.Resolver {
 		}
 		return domain.Int(id)
 	}
-	now := time.Now().UTC()
+	now := e.Now()
 	return func(name string) (domain.Value, bool) {
 		switch name {
 		case "user.id":
@@ -286,19 +286,13 @@ func (e *Env) checkRules(ctx context.Context, m *Model, ids []int64, op string) 
 	if e.su {
 		return nil
 	}
-	rule, err := e.ruleDomain(ctx, m, op)
-	if err != nil {
-		return err
-	}
-	if rule.MatchesAll() {
-		return nil
-	}
 	c := e.newCompiler(ctx, false)
-	where, err := c.domain(m, "t", rule)
-	if err != nil {
+	c.args = int64Args(ids)
+	where, err := e.ruleCondition(ctx, c, m, "t", op)
+	if err != nil || where == "" {
 		return err
 	}
-	args := append(int64Args(ids), c.args...)
+	args := c.args
 	allowed, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE t."id" IN (`+placeholders(len(ids))+`) AND `+where, args...)
 	if err != nil {
 		return err
@@ -307,6 +301,39 @@ func (e *Env) checkRules(ctx context.Context, m *Model, ids []int64, op string) 
 		return &AccessError{Model: m.Name, Operation: op, IDs: difference(ids, allowed)}
 	}
 	return nil
+}
+
+// ruleCondition compiles, with c, the SQL condition restricting the records of
+// m (aliased alias) to those the user may access for op: the record rules and,
+// for ir.attachment, the access to the records the files are attached to. It
+// returns "" when nothing restricts them.
+func (e *Env) ruleCondition(ctx context.Context, c *compiler, m *Model, alias, op string) (string, error) {
+	if e.su {
+		return "", nil
+	}
+	rule, err := e.ruleDomain(ctx, m, op)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	if !rule.MatchesAll() {
+		saved := c.access
+		c.access = false
+		s, err := c.domain(m, alias, rule)
+		c.access = saved
+		if err != nil {
+			return "", fmt.Errorf("record rule of %s: %w", m.Name, err)
+		}
+		parts = append(parts, s)
+	}
+	if m.Name == attachmentModel {
+		s, err := e.attachmentAccess(ctx, c, alias, op)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " AND "), nil
 }
 
 // difference returns the ids of a not in b, in a's order.

@@ -171,6 +171,9 @@ func (c *compiler) leaf(m *Model, alias string, path []string, op domain.Operato
 		}
 		return c.leaf(m, alias, append([]string{rn.Name}, path[1:]...), op, v)
 	}
+	if f.Type == Binary {
+		return "", validationf(m.Name, f.Name, "binary content cannot be searched")
+	}
 	if !f.IsStored() && !f.IsX2Many() {
 		return "", validationf(m.Name, f.Name, "the field is computed on the fly and cannot be searched")
 	}
@@ -203,15 +206,8 @@ func (c *compiler) comodelRule(co *Model, alias string) (string, error) {
 	if err := c.env.checkAccess(c.ctx, co, opRead); err != nil {
 		return "", err
 	}
-	rule, err := c.env.ruleDomain(c.ctx, co, opRead)
-	if err != nil || rule.MatchesAll() {
-		return "", err
-	}
-	saved := c.access
-	c.access = false
-	s, err := c.domain(co, alias, rule)
-	c.access = saved
-	if err != nil {
+	s, err := c.env.ruleCondition(c.ctx, c, co, alias, opRead)
+	if err != nil || s == "" {
 		return "", err
 	}
 	return " AND " + s, nil

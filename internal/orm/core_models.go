@@ -1,7 +1,7 @@
 package orm
 
 // coreModels are the models the access layer reads: the model catalogue, access
-// rights, record rules and groups. Modules extend them (res.groups gains users in
+// rights, record rules and groups; and ir.attachment, which holds binary fields. Modules extend them (res.groups gains users in
 // the base module); their table and column names are the contract access.go uses.
 func coreModels() []*Model {
 	return []*Model{
@@ -56,5 +56,6 @@ func coreModels() []*Model {
 			},
 			Checks: []Check{{Name: "domain_force_valid", Fields: []string{"domain_force", "model_id"}, Func: checkRuleDomains}},
 		},
+		attachmentModelDef(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/instant-erp/instanterp/internal/store"
 )
@@ -38,10 +39,36 @@ type Env struct {
 	su    bool
 	cache *accessCache
 	sp    *int // savepoint counter shared with Sudo copies
+
+	clock     func() time.Time
+	filestore *Filestore
+	location  *time.Location // the user's time zone, resolved on first use
+}
+
+// EnvOption configures an Env at creation.
+type EnvOption func(*Env)
+
+// WithClock makes the Env read the time from clock: create and write dates,
+// the today and now of record rules, and now() and today() in default
+// expressions. Without it the Env reads the system clock.
+func WithClock(clock func() time.Time) EnvOption {
+	return func(e *Env) {
+		if clock != nil {
+			e.clock = clock
+		}
+	}
+}
+
+// WithFilestore gives the Env the tenant's filestore, where binary fields and
+// attachments keep their content. The directory comes from the tenant catalogue
+// (tenancy.Storage.FilestoreDir), never from a request. Without it, reading or
+// writing a binary value fails with a clear error.
+func WithFilestore(fs *Filestore) EnvOption {
+	return func(e *Env) { e.filestore = fs }
 }
 
 // NewEnv returns an Env for id over tx. The registry must be frozen.
-func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity) (*Env, error) {
+func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity, opts ...EnvOption) (*Env, error) {
 	if !r.frozen {
 		return nil, fmt.Errorf("new env: the registry is not frozen")
 	}
@@ -50,11 +77,37 @@ func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity) (*Env, e
 	}
 	id.CompanyIDs = append([]int64(nil), id.CompanyIDs...)
 	id.GroupIDs = append([]int64(nil), id.GroupIDs...)
-	return &Env{
+	e := &Env{
 		reg: r, d: dialect{engine: engine}, rb: &store.DB{Engine: engine}, tx: tx, id: id,
-		cache: newAccessCache(), sp: new(int),
-	}, nil
+		cache: newAccessCache(), sp: new(int), clock: time.Now,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	return e, nil
 }
+
+// Now returns the current time of the Env's clock, in UTC.
+func (e *Env) Now() time.Time { return e.clock().UTC() }
+
+// nowString is Now in the layout datetime columns store.
+func (e *Env) nowString() string { return e.Now().Format(DatetimeLayout) }
+
+// Location returns the user's time zone (UTC when unset or unknown).
+func (e *Env) Location() *time.Location {
+	if e.location == nil {
+		e.location = time.UTC
+		if e.id.TZ != "" {
+			if loc, err := time.LoadLocation(e.id.TZ); err == nil {
+				e.location = loc
+			}
+		}
+	}
+	return e.location
+}
+
+// Filestore returns the tenant's filestore, or nil when none was given.
+func (e *Env) Filestore() *Filestore { return e.filestore }
 
 // Sudo returns an Env for the same user and transaction that bypasses access
 // rights, record rules and field groups. Use it only where the code itself has

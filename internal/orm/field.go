@@ -3,6 +3,8 @@ package orm
 import (
 	"context"
 	"fmt"
+
+	"github.com/instant-erp/instanterp/internal/sandbox"
 )
 
 // FieldType is the kind of a field, named as Odoo names it.
@@ -23,6 +25,9 @@ const (
 	Many2one  FieldType = "many2one"
 	One2many  FieldType = "one2many"
 	Many2many FieldType = "many2many"
+	// Binary content is kept in the tenant's filestore through an ir.attachment
+	// (res_model, res_field, res_id); it reads and writes as base64 text.
+	Binary FieldType = "binary"
 )
 
 // OnDelete says what happens to a many2one when its target is deleted.
@@ -74,6 +79,11 @@ type Field struct {
 	Default any
 	// DefaultFunc computes a default when Default is nil.
 	DefaultFunc DefaultFunc
+	// DefaultExpr is a default written as a sandboxed CEL expression, e.g.
+	// "today()" or "company_id". It may read uid, company_id, company_ids, now()
+	// and today() (the Env's clock, the user's time zone), nothing else. It is
+	// compiled when the registry is frozen, so a bad expression stops the start.
+	DefaultExpr string
 
 	Size          int               // char: maximum length in characters (0: unbounded)
 	Digits        [2]int            // float: precision and scale, informative
@@ -101,9 +111,10 @@ type Field struct {
 	Related string
 
 	// resolved by the registry
-	model     *Model
-	automatic bool
-	related   []*Field // path of a related field
+	model          *Model
+	automatic      bool
+	related        []*Field // path of a related field
+	defaultProgram *sandbox.Program
 }
 
 // IsRelational reports whether the field points to another model.
@@ -116,7 +127,7 @@ func (f *Field) IsX2Many() bool { return f.Type == One2many || f.Type == Many2ma
 
 // IsStored reports whether the field has a column in the model's table.
 func (f *Field) IsStored() bool {
-	if f.IsX2Many() || f.Related != "" {
+	if f.IsX2Many() || f.Related != "" || f.Type == Binary {
 		return false
 	}
 	if f.Compute != nil {
@@ -152,6 +163,10 @@ func (f *Field) validate(model string) error {
 	}
 	switch f.Type {
 	case Char, Text, HTML, Integer, Float, Monetary, Boolean, Date, Datetime:
+	case Binary:
+		if f.Compute != nil || f.Secret {
+			return fmt.Errorf("field %s.%s: a binary field cannot be computed or secret", model, f.Name)
+		}
 	case Selection:
 		if len(f.Selection) == 0 {
 			return fmt.Errorf("field %s.%s: a selection needs options", model, f.Name)
@@ -186,6 +201,18 @@ func (f *Field) validate(model string) error {
 	}
 	if f.Related != "" && f.Compute != nil {
 		return fmt.Errorf("field %s.%s: a field is either related or computed", model, f.Name)
+	}
+	defaults := 0
+	for _, set := range []bool{f.Default != nil, f.DefaultFunc != nil, f.DefaultExpr != ""} {
+		if set {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		return fmt.Errorf("field %s.%s: give one of Default, DefaultFunc and DefaultExpr", model, f.Name)
+	}
+	if f.DefaultExpr != "" && (f.IsX2Many() || f.Type == Binary) {
+		return fmt.Errorf("field %s.%s: a %s field cannot have a default expression", model, f.Name, f.Type)
 	}
 	if f.Store && f.Compute == nil {
 		return fmt.Errorf("field %s.%s: Store applies to computed fields only", model, f.Name)

@@ -111,6 +111,9 @@ func (e *Env) FieldsGet(ctx context.Context, model string, names []string, attri
 		if f.Related != "" {
 			desc["related"] = f.Related
 		}
+		if f.Type == Binary {
+			desc["attachment"] = true
+		}
 		if len(keep) > 0 {
 			for k := range desc {
 				if !keep[k] {

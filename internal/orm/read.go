@@ -100,22 +100,17 @@ func (e *Env) readRows(ctx context.Context, m *Model, ids []int64, want []*Field
 			cols = append(cols, e.d.selectExpr(f, "t."+quote(f.Name)))
 		}
 	}
-	args := int64Args(ids)
 	cond := `t."id" IN (` + placeholders(len(ids)) + `)`
-	rule, err := e.ruleDomain(ctx, m, opRead)
+	c := e.newCompiler(ctx, false)
+	c.args = int64Args(ids)
+	r, err := e.ruleCondition(ctx, c, m, "t", opRead)
 	if err != nil {
 		return nil, err
 	}
-	if !rule.MatchesAll() {
-		c := e.newCompiler(ctx, false)
-		c.args = args
-		r, err := c.domain(m, "t", rule)
-		if err != nil {
-			return nil, fmt.Errorf("record rule of %s: %w", m.Name, err)
-		}
+	if r != "" {
 		cond += " AND " + r
-		args = c.args
 	}
+	args := c.args
 	rows, err := e.query(ctx, fmt.Sprintf("SELECT %s FROM %s t WHERE %s", strings.Join(cols, ", "), quote(m.Table), cond), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.Name, err)
@@ -183,6 +178,14 @@ func (e *Env) fillComputed(ctx context.Context, m *Model, ids []int64, want []*F
 					return err
 				}
 				rows[id][f.Name] = v
+			}
+		case f.Type == Binary:
+			vals, err := e.readBinaries(ctx, m, f, ids)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				rows[id][f.Name] = vals[id]
 			}
 		case f.IsX2Many():
 			vals, err := e.x2manyIDs(ctx, f, ids)
@@ -276,20 +279,16 @@ func (e *Env) x2manyIDs(ctx context.Context, f *Field, ids []int64) (map[int64][
 		q += ` AND t."active" = ?`
 		args = append(args, e.d.boolParam(true))
 	}
-	rule, err := e.ruleDomain(ctx, co, opRead)
+	c := e.newCompiler(ctx, false)
+	c.args = args
+	r, err := e.ruleCondition(ctx, c, co, "t", opRead)
 	if err != nil {
 		return nil, err
 	}
-	if !rule.MatchesAll() {
-		c := e.newCompiler(ctx, false)
-		c.args = args
-		r, err := c.domain(co, "t", rule)
-		if err != nil {
-			return nil, err
-		}
+	if r != "" {
 		q += " AND " + r
-		args = c.args
 	}
+	args = c.args
 	q += " ORDER BY " + orderSQL(e.reg, e.d, "t", co.order)
 	rows, err := e.query(ctx, q, args...)
 	if err != nil {

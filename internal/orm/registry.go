@@ -16,13 +16,15 @@ type Limits struct {
 	MaxCreateBatch int
 	// MaxCommandDepth caps how deep x2many commands may nest (create inside create…).
 	MaxCommandDepth int
+	// MaxBinaryBytes caps the content of one binary value or attachment.
+	MaxBinaryBytes int64
 	// Domain bounds domains given to searches.
 	Domain domain.Limits
 }
 
 // DefaultLimits returns the limits used when a registry is built with zero Limits.
 func DefaultLimits() Limits {
-	return Limits{MaxLimit: 10000, MaxCreateBatch: 10000, MaxCommandDepth: 4, Domain: domain.DefaultLimits()}
+	return Limits{MaxLimit: 10000, MaxCreateBatch: 10000, MaxCommandDepth: 4, MaxBinaryBytes: 25 << 20, Domain: domain.DefaultLimits()}
 }
 
 // Registry holds the models of one installation. Modules Define and Extend models,
@@ -46,6 +48,9 @@ func NewRegistry(limits Limits) *Registry {
 	}
 	if limits.MaxCommandDepth <= 0 {
 		limits.MaxCommandDepth = d.MaxCommandDepth
+	}
+	if limits.MaxBinaryBytes <= 0 {
+		limits.MaxBinaryBytes = d.MaxBinaryBytes
 	}
 	r := &Registry{models: map[string]*Model{}, limits: limits}
 	for _, m := range coreModels() {
@@ -203,6 +208,9 @@ func (r *Registry) Freeze() error {
 		}
 	}
 	if err := r.resolveDependencies(); err != nil {
+		return err
+	}
+	if err := r.compileDefaults(); err != nil {
 		return err
 	}
 	r.frozen = true

@@ -3,6 +3,7 @@ package orm
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 )
@@ -30,42 +31,42 @@ func (e *Env) where(ctx context.Context, m *Model, dom domain.Domain, op string,
 	if err != nil {
 		return "", nil, err
 	}
-	if m.HasActive() && !includeArchived && !mentionsActive(dom.Root()) {
+	if m.HasActive() && !includeArchived && !mentions(dom.Root(), "active") {
 		cond += ` AND t."active" = ` + c.bindArg(e.d.boolParam(true))
 	}
-	rule, err := e.ruleDomain(ctx, m, op)
+	if m.Name == attachmentModel && !mentions(dom.Root(), "res_field", "id") {
+		// As in Odoo, the files behind binary fields are not listed as attachments.
+		cond += ` AND t."res_field" IS NULL`
+	}
+	r, err := e.ruleCondition(ctx, c, m, "t", op)
 	if err != nil {
 		return "", nil, err
 	}
-	if !rule.MatchesAll() {
-		c.access = false
-		r, err := c.domain(m, "t", rule)
-		if err != nil {
-			return "", nil, fmt.Errorf("record rule of %s: %w", m.Name, err)
-		}
+	if r != "" {
 		cond += " AND " + r
 	}
 	return cond, c.args, nil
 }
 
-func mentionsActive(n domain.Node) bool {
+// mentions reports whether the domain has a condition on one of the fields.
+func mentions(n domain.Node, fields ...string) bool {
 	switch n := n.(type) {
 	case domain.And:
 		for _, ch := range n.Children {
-			if mentionsActive(ch) {
+			if mentions(ch, fields...) {
 				return true
 			}
 		}
 	case domain.Or:
 		for _, ch := range n.Children {
-			if mentionsActive(ch) {
+			if mentions(ch, fields...) {
 				return true
 			}
 		}
 	case domain.Not:
-		return mentionsActive(n.Child)
+		return mentions(n.Child, fields...)
 	case domain.Leaf:
-		return n.Path[0] == "active"
+		return slices.Contains(fields, n.Path[0])
 	}
 	return false
 }

@@ -16,6 +16,8 @@ type preparedVals struct {
 	params   []any
 	commands map[*Field][]command
 	changed  map[string]bool
+	// binaries are new contents of binary fields (nil clears one).
+	binaries map[*Field][]byte
 }
 
 // prepareVals checks every key of vals (the field must exist, be writable and be
@@ -25,7 +27,15 @@ func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op
 	if len(vals) > len(m.fields) {
 		return nil, validationf(m.Name, "", "%d values given; the model has %d fields", len(vals), len(m.fields))
 	}
-	p := &preparedVals{commands: map[*Field][]command{}, changed: map[string]bool{}}
+	p := &preparedVals{commands: map[*Field][]command{}, changed: map[string]bool{}, binaries: map[*Field][]byte{}}
+	var contentCols []*Field
+	var contentParams []any
+	if m.Name == attachmentModel {
+		var err error
+		if vals, contentCols, contentParams, err = e.attachmentVals(m, vals); err != nil {
+			return nil, err
+		}
+	}
 	names := make([]string, 0, len(vals))
 	for name := range vals {
 		names = append(names, name)
@@ -55,6 +65,19 @@ func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op
 			p.commands[f] = cmds
 			continue
 		}
+		if f.Type == Binary {
+			data, err := e.decodeBinary(f, v)
+			if err != nil {
+				return nil, err
+			}
+			if data != nil {
+				if err := e.needFilestore(m, f); err != nil {
+					return nil, err
+				}
+			}
+			p.binaries[f] = data
+			continue
+		}
 		param, err := e.d.toColumn(f, v)
 		if err != nil {
 			return nil, err
@@ -62,15 +85,56 @@ func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op
 		if f.Required && param == nil {
 			return nil, validationf(m.Name, f.Name, "the field is required")
 		}
-		if f.Type == Many2one && param != nil {
-			if err := e.checkLinkable(ctx, e.reg.models[f.Comodel], []int64{param.(int64)}); err != nil {
-				return nil, err
-			}
-		}
 		p.cols = append(p.cols, f)
 		p.params = append(p.params, param)
 	}
+	for i, f := range contentCols {
+		p.cols = append(p.cols, f)
+		p.params = append(p.params, contentParams[i])
+		p.changed[f.Name] = true
+	}
+	if op != opCreate {
+		if err := e.checkMany2oneTargets(ctx, m, []*preparedVals{p}); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
+}
+
+// linkCheckChunk bounds the ids checked by one query.
+const linkCheckChunk = 1000
+
+// checkMany2oneTargets verifies, once per field for a whole batch, that the
+// records the many2one values point to exist and that the user may read them:
+// linking a record one cannot see would leak its name.
+func (e *Env) checkMany2oneTargets(ctx context.Context, m *Model, batch []*preparedVals) error {
+	targets := map[*Field][]int64{}
+	seen := map[*Field]map[int64]bool{}
+	for _, p := range batch {
+		for i, f := range p.cols {
+			id, ok := p.params[i].(int64)
+			if f.Type != Many2one || !ok {
+				continue
+			}
+			if seen[f] == nil {
+				seen[f] = map[int64]bool{}
+			}
+			if !seen[f][id] {
+				seen[f][id] = true
+				targets[f] = append(targets[f], id)
+			}
+		}
+	}
+	for _, f := range m.Fields {
+		ids := targets[f]
+		for start := 0; start < len(ids); start += linkCheckChunk {
+			end := min(start+linkCheckChunk, len(ids))
+			if err := e.checkLinkable(ctx, e.reg.models[f.Comodel], ids[start:end]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkLinkable verifies that records about to be linked exist and that the user
@@ -100,6 +164,14 @@ func (e *Env) addDefaults(ctx context.Context, m *Model, vals map[string]any) (m
 			v, err := f.DefaultFunc(ctx, e)
 			if err != nil {
 				return nil, fmt.Errorf("default of %s.%s: %w", m.Name, f.Name, err)
+			}
+			if v != nil {
+				out[f.Name] = v
+			}
+		case f.defaultProgram != nil:
+			v, err := e.evalDefault(ctx, f)
+			if err != nil {
+				return nil, err
 			}
 			if v != nil {
 				out[f.Name] = v

@@ -46,7 +46,7 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 			return err
 		}
 		sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
-		args := []any{e.uidParam(), nowUTC()}
+		args := []any{e.uidParam(), e.nowString()}
 		for i, f := range p.cols {
 			sets = append(sets, quote(f.Name)+" = ?")
 			args = append(args, p.params[i])
@@ -67,6 +67,17 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 				}
 			}
 		}
+		var items []binaryItem
+		for _, f := range m.Fields {
+			if data, ok := p.binaries[f]; ok {
+				for _, id := range ids {
+					items = append(items, binaryItem{id: id, field: f, data: data})
+				}
+			}
+		}
+		if err := e.storeBinaries(ctx, m, items, true, depth); err != nil {
+			return err
+		}
 		if err := e.roundMonetary(ctx, m, ids, p.changed); err != nil {
 			return err
 		}
@@ -76,7 +87,14 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 		if isAccessModel(m.Name) {
 			e.cache.reset()
 		}
-		return e.runChecks(ctx, m, ids, p.changed)
+		if err := e.runChecks(ctx, m, ids, p.changed); err != nil {
+			return err
+		}
+		if m.Name == attachmentModel {
+			// Moving an attachment needs write access to its new record too.
+			return e.checkRules(ctx, m, ids, opWrite)
+		}
+		return nil
 	})
 }
 
@@ -110,6 +128,9 @@ func (e *Env) unlink(ctx context.Context, m *Model, ids []int64) error {
 		}
 		before, err := e.dependents(ctx, m, ids, nil)
 		if err != nil {
+			return err
+		}
+		if err := e.dropAttachments(ctx, m, ids); err != nil {
 			return err
 		}
 		q := fmt.Sprintf(`DELETE FROM %s WHERE "id" IN (%s)`, quote(m.Table), placeholders(len(ids)))
