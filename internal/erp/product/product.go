@@ -7,6 +7,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/instant-erp/instanterp/internal/erp/money"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 )
@@ -73,7 +76,7 @@ func templateModel() *orm.Model {
 			{Name: "default_code", Type: orm.Char, String: "Internal Reference", Index: true},
 			{Name: "barcode", Type: orm.Char},
 			{Name: "type", Type: orm.Selection, Required: true, Default: "consu", Selection: productTypes, String: "Product Type"},
-			{Name: "list_price", Type: orm.Monetary, CurrencyField: "currency_id", Default: "1", String: "Sales Price"},
+			{Name: "list_price", Type: orm.Monetary, Default: "1", String: "Sales Price", Help: "more decimals than the currency has are refused"},
 			{Name: "standard_price", Type: orm.Monetary, CurrencyField: "currency_id", String: "Cost"},
 			{Name: "categ_id", Type: orm.Many2one, Comodel: "product.category", String: "Product Category"},
 			{Name: "uom_id", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure", OnDelete: orm.Restrict},
@@ -95,18 +98,52 @@ func templateModel() *orm.Model {
 }
 
 func checkPrices(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, "product.template", ids, []string{"list_price", "standard_price"})
+	recs, err := env.Read(ctx, "product.template", ids, []string{"list_price", "standard_price", "currency_id"})
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
 		for _, f := range []string{"list_price", "standard_price"} {
-			if d, ok := r[f].(interface{ Sign() int }); ok && d.Sign() < 0 {
+			if d, ok := r[f].(*apd.Decimal); ok && d.Sign() < 0 {
 				return &orm.ValidationError{Model: "product.template", Field: f, Message: "a price cannot be negative"}
 			}
 		}
+		digits, err := priceDigits(ctx, env, r["currency_id"])
+		if err != nil {
+			return err
+		}
+		if d, ok := r["list_price"].(*apd.Decimal); ok && money.Decimals(d) > digits {
+			return &orm.ValidationError{Model: "product.template", Field: "list_price",
+				Message: fmt.Sprintf("the price %s has more decimals than the currency allows (%d)", d.Text('f'), digits)}
+		}
 	}
 	return nil
+}
+
+// priceDigits is the decimals of the product's company currency, or of the main
+// company's for a product shared between companies.
+func priceDigits(ctx context.Context, env *orm.Env, currency any) (int, error) {
+	cid := int64(0)
+	if p, ok := currency.([]any); ok && len(p) == 2 {
+		cid, _ = p[0].(int64)
+	}
+	if cid == 0 {
+		companies, err := env.Sudo().SearchRead(ctx, "res.company", seed.Dom(), []string{"currency_id"}, orm.SearchOptions{Limit: 1, Order: "id"})
+		if err != nil || len(companies) == 0 {
+			return 2, err
+		}
+		if p, ok := companies[0]["currency_id"].([]any); ok && len(p) == 2 {
+			cid, _ = p[0].(int64)
+		}
+	}
+	if cid == 0 {
+		return 2, nil
+	}
+	c, err := env.Sudo().Read(ctx, "res.currency", []int64{cid}, []string{"decimal_places"})
+	if err != nil {
+		return 0, err
+	}
+	return int(c[0]["decimal_places"].(int64)), nil
 }
 
 // syncVariant creates the variant of a new template and archives or restores it

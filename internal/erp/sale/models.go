@@ -147,7 +147,7 @@ func orderLineModel() *orm.Model {
 			{Name: "name", Type: orm.Text, String: "Description"},
 			{Name: "product_uom_qty", Type: orm.Float, Default: 1.0, String: "Quantity"},
 			{Name: "product_uom", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure"},
-			{Name: "price_unit", Type: orm.Monetary, CurrencyField: "currency_id", String: "Unit Price"},
+			{Name: "price_unit", Type: orm.Monetary, String: "Unit Price", Help: "in the order's currency; more decimals than it has are refused"},
 			{Name: "discount", Type: orm.Float, String: "Discount (%)"},
 			{Name: "tax_id", Type: orm.Many2many, Comodel: account.Tax, Relation: "account_tax_sale_order_line_rel", Column1: "sale_order_line_id", Column2: "account_tax_id", String: "Taxes"},
 			price("price_subtotal", "Subtotal", func(r account.LineResult) *apd.Decimal { return r.Subtotal }),
