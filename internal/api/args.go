@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"math"
+	"strings"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 )
@@ -27,7 +28,7 @@ func domainArg(name string, v any, lim domain.Limits) (domain.Domain, error) {
 	}
 	d, err := domain.FromValue(v, lim)
 	if err != nil {
-		return domain.Domain{}, errorOf(kindValidation, "%s: %v", name, err)
+		return domain.Domain{}, errorOf(kindValidation, "invalid %s: %s", name, strings.TrimPrefix(err.Error(), "domain: "))
 	}
 	return d, nil
 }

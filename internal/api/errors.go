@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/domain"
@@ -92,7 +93,7 @@ func classify(err error) (*callError, bool) {
 	case errors.As(err, &user):
 		return &callError{kind: kindUser, message: user.Error()}, false
 	case errors.As(err, &dom):
-		return &callError{kind: kindValidation, message: "invalid domain: " + dom.Error()}, false
+		return &callError{kind: kindValidation, message: "invalid domain: " + strings.TrimPrefix(dom.Error(), "domain: ")}, false
 	case errors.Is(err, context.DeadlineExceeded):
 		return &callError{kind: kindTimeout, message: "the call took too long and was cancelled; nothing was changed"}, false
 	}

@@ -140,3 +140,7 @@ func faultOf(t testing.TB, err error) *xmlrpc.Fault {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func xmlCallBody(method string, params ...any) ([]byte, error) {
+	return xmlrpc.AppendCall(nil, method, params...)
+}

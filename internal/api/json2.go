@@ -79,6 +79,9 @@ func bindJSON2(model, method string, body io.Reader) (call, error) {
 	if err != nil {
 		return call{}, err
 	}
+	if v == nil {
+		return c, nil
+	}
 	params, ok := v.(map[string]any)
 	if !ok {
 		return call{}, errorOf(kindBadRequest, "the body must be a JSON object of named parameters")
