@@ -22,7 +22,7 @@ import (
 // testEnv is an installation with a control database, a provisioner and a
 // backup service, on one engine.
 type testEnv struct {
-	t           *testing.T
+	t           testing.TB
 	engine      store.Engine
 	dataDir     string
 	adminURL    string
@@ -68,7 +68,7 @@ func newMasterKey(t testing.TB) *secrets.MasterKey {
 
 // newTestEnv builds an installation on engine with the given sites (file
 // sites in the test's directory when none are given).
-func newTestEnv(t *testing.T, engine store.Engine, specs ...site.Spec) *testEnv {
+func newTestEnv(t testing.TB, engine store.Engine, specs ...site.Spec) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &testEnv{t: t, engine: engine, dataDir: t.TempDir(), key: newMasterKey(t)}
