@@ -78,3 +78,16 @@ func (p *Platform) StartJobs(ctx context.Context, evict func(string)) (stop func
 	}
 	return queue.Stop, nil
 }
+
+// warnBackupSites says loudly when backups would not leave the data centre: the
+// promise is a copy in at least two distinct data centres.
+func (p *Platform) warnBackupSites() {
+	centres := map[string]bool{}
+	for _, s := range p.Config.BackupSites {
+		centres[s.DataCentre] = true
+	}
+	if len(centres) < 2 {
+		p.Log.Warn("backups are not replicated to a second data centre: configure --backup-site NAME@DC=URL for at least two distinct DC labels",
+			"sites", len(p.Config.BackupSites), "data_centres", len(centres))
+	}
+}

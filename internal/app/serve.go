@@ -41,6 +41,20 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	defer stopRouter()
 	go router.Run(routerCtx)
 
+	// Backups, replication retries and pruning run in River workers beside the server.
+	p.warnBackupSites()
+	stopJobs, err := p.StartJobs(ctx, router.Evict)
+	if err != nil {
+		return fmt.Errorf("start jobs: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+		defer cancel()
+		if err := stopJobs(stopCtx); err != nil {
+			p.Log.Warn("stop jobs", "error", err)
+		}
+	}()
+
 	handler, err := web.NewServer(web.Config{
 		Domain: cfg.Domain, MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies,
 	}, router, p.Log)
