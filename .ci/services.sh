@@ -15,9 +15,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Debian packages: TLS scanner for the HTTPS tests, OpenSSH for the SFTP backup site.
+# Debian packages: TLS scanner for the HTTPS tests, OpenSSH for the SFTP backup site,
+# OpenLDAP's slapd and client tools for the LDAP sign-in tests (each test starts its
+# own slapd on a free loopback port; the package's service is not used).
 ensure_packages() {
-  apt_install sslscan openssh-server
+  apt_install sslscan openssh-server slapd ldap-utils
   mkdir -p /run/sshd
 }
 
@@ -29,7 +31,9 @@ start_postgres() {
   pg_isready -h 127.0.0.1 -p 5432
 }
 
-# Servers installed from the Go module proxy: the S3-compatible store.
+# Servers installed from the Go module proxy: the S3-compatible store, and mailpit
+# (SMTP server with an inspection API) for the mail tests.
 ensure_go_tools() {
   command -v versitygw >/dev/null || go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  command -v mailpit >/dev/null || go install github.com/axllent/mailpit@v1.33.1
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
+	"github.com/instant-erp/instanterp/internal/mail"
 )
 
 // Config is the validated configuration.
@@ -53,6 +54,11 @@ type Config struct {
 	BackupWeekly     int         // full backups kept per tenant and site
 	BackupWindow     Window      // when nightly backups start (UTC)
 	PGBinDir         string      // where pg_dump, pg_restore and psql are
+
+	// Mail (see internal/mail): SMTP when SMTPURL is set, else files in <data>/outbox.
+	SMTPURL      string // smtp://user@host:port or smtps://…, validated, never holding a password
+	SMTPPassword string // from INSTANTERP_SMTP_PASSWORD or INSTANTERP_SMTP_PASSWORD_FILE only
+	MailFrom     string // sender address of the platform's mail
 }
 
 // Window is a daily time range in UTC, such as 01:00-05:00; it may wrap
@@ -91,6 +97,8 @@ var settings = []setting{
 	{name: "backup-keep-weekly", def: "4", group: Common, help: "full backups kept per tenant on each site"},
 	{name: "backup-window", def: "01:00-05:00", group: Common, help: "UTC time range over which nightly backups are spread"},
 	{name: "pg-bin-dir", group: Common, help: "directory holding pg_dump, pg_restore and psql of the server's major version (default: from PATH)"},
+	{name: "smtp-url", group: Common, help: "send mail through smtp://user@host:port (STARTTLS required unless loopback) or smtps://…; the password comes from INSTANTERP_SMTP_PASSWORD or INSTANTERP_SMTP_PASSWORD_FILE (empty: write .eml files to <data>/outbox)"},
+	{name: "mail-from", group: Common, help: "sender address of the platform's mail (default: noreply@<domain>)"},
 	{name: "listen", def: ":8443", group: Server, help: "HTTPS listen address"},
 	{name: "http-listen", group: Server, help: "optional plain-HTTP address that only redirects to HTTPS (and answers ACME challenges)"},
 	{name: "tls-cert", group: Server, help: "certificate chain (PEM) to serve instead of the self-signed one"},
@@ -326,6 +334,9 @@ func build(raw map[string][]string, env func(string) (string, bool)) (*Config, e
 	if err := buildBackup(c, raw, env); err != nil {
 		return nil, err
 	}
+	if err := buildMail(c, raw, env); err != nil {
+		return nil, err
+	}
 	if _, ok := raw["listen"]; !ok {
 		return c, nil // not a server command
 	}
@@ -434,6 +445,46 @@ func buildBackup(c *Config, raw map[string][]string, env func(string) (string, b
 	c.PGBinDir = one(raw, "pg-bin-dir")
 	if c.PGBinDir != "" && !filepath.IsAbs(c.PGBinDir) {
 		return usagef("invalid --pg-bin-dir %q: want an absolute path", c.PGBinDir)
+	}
+	return nil
+}
+
+// smtpPasswordEnv holds the SMTP password; it is deliberately not a flag or a file
+// setting, so it never appears in a process listing or a shared settings file.
+const smtpPasswordEnv = "INSTANTERP_SMTP_PASSWORD"
+
+func buildMail(c *Config, raw map[string][]string, env func(string) (string, bool)) error {
+	c.SMTPURL = one(raw, "smtp-url")
+	if c.SMTPURL != "" {
+		server, err := mail.ParseServerURL(c.SMTPURL)
+		if err != nil {
+			return usagef("invalid --smtp-url: %v", err)
+		}
+		pw, fromEnv := env(smtpPasswordEnv)
+		if path, ok := env(smtpPasswordEnv + "_FILE"); ok {
+			if fromEnv {
+				return usagef("set %s or %s_FILE, not both", smtpPasswordEnv, smtpPasswordEnv)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return usagef("%s_FILE: %v", smtpPasswordEnv, err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+		}
+		if server.Username != "" && pw == "" {
+			return usagef("invalid --smtp-url: it names user %q, so set %s or %s_FILE", server.Username, smtpPasswordEnv, smtpPasswordEnv)
+		}
+		if server.Username == "" && pw != "" {
+			return usagef("invalid --smtp-url: a password is set but the URL names no user (smtp://user@host:port)")
+		}
+		c.SMTPPassword = pw
+	}
+	c.MailFrom = one(raw, "mail-from")
+	if c.MailFrom == "" {
+		c.MailFrom = "noreply@" + c.Domain
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		return usagef("invalid --mail-from: %v", err)
 	}
 	return nil
 }
