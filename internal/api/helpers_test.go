@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -143,4 +144,13 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func xmlCallBody(method string, params ...any) ([]byte, error) {
 	return xmlrpc.AppendCall(nil, method, params...)
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -25,7 +26,7 @@ func TestMalformedInput(t *testing.T) {
 	create := `<param><value>create</value></param><param><value><array><data><value><struct><member><name>name</name><value>`
 	xmlCases := []struct {
 		name, body, want string
-		code           int
+		code             int
 	}{
 		{"broken XML", `<methodCall><methodName>execute_kw</methodName><params>`, "not well-formed", 1},
 		{"billion laughs", `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>` +
@@ -103,18 +104,4 @@ func TestMalformedInput(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string {
-	return strings.TrimSpace(strings.Replace(string(rune('0'))+"", "0", "", 1) + formatInt(n))
-}
-
-func formatInt(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	return string(b)
-}
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
