@@ -58,7 +58,7 @@ func (e *Env) decodeBinary(f *Field, v any) ([]byte, error) {
 		if int64(len(x)) > max/3*4*2+16 {
 			return nil, validationf(f.model.Name, f.Name, "the file is larger than the limit of %d bytes", max)
 		}
-		data, err := base64.StdEncoding.DecodeString(stripSpace(x))
+		data, err := base64.StdEncoding.Strict().DecodeString(stripSpace(x))
 		if err != nil {
 			return nil, validationf(f.model.Name, f.Name, "expected base64-encoded content: %v", err)
 		}

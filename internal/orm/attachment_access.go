@@ -47,6 +47,15 @@ func (e *Env) attachmentAccess(ctx context.Context, c *compiler, alias, op strin
 			restricted = append(restricted, m)
 		}
 	}
+	// Arguments are bound in the order the text is written.
+	var b strings.Builder
+	b.WriteString("(")
+	if op == opRead {
+		fmt.Fprintf(&b, `%s."public" = %s OR `, alias, c.bindArg(e.d.boolParam(true)))
+	}
+	fmt.Fprintf(&b, `(%s."res_field" IS NULL AND (`, alias)
+	// Unattached files (no record id) belong to whoever uploaded them.
+	fmt.Fprintf(&b, `(COALESCE(%s."res_id", 0) = 0 AND %s."create_uid" = %s)`, alias, alias, c.bindArg(e.id.UID))
 	var attached []string
 	if len(open) > 0 {
 		attached = append(attached, fmt.Sprintf(`%s."res_model" IN (%s)`, alias, placeholders(len(open))))
@@ -62,14 +71,6 @@ func (e *Env) attachmentAccess(ctx context.Context, c *compiler, alias, op strin
 		}
 		attached = append(attached, head+cond+"))")
 	}
-	var b strings.Builder
-	b.WriteString("(")
-	if op == opRead {
-		fmt.Fprintf(&b, `%s."public" = %s OR `, alias, c.bindArg(e.d.boolParam(true)))
-	}
-	fmt.Fprintf(&b, `(%s."res_field" IS NULL AND (`, alias)
-	// Unattached files (no record id) belong to whoever uploaded them.
-	fmt.Fprintf(&b, `(COALESCE(%s."res_id", 0) = 0 AND %s."create_uid" = %s)`, alias, alias, c.bindArg(e.id.UID))
 	if len(attached) > 0 {
 		fmt.Fprintf(&b, ` OR (COALESCE(%s."res_id", 0) <> 0 AND (%s))`, alias, strings.Join(attached, " OR "))
 	}
