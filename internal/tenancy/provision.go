@@ -80,9 +80,37 @@ func (p *Provisioner) fail(step string) error {
 	return nil
 }
 
-// Create provisions a tenant: all or nothing. On any failure whatever was made is
+// Create provisions a fresh tenant: all or nothing. On any failure whatever was made is
 // removed and the name is free again.
-func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (t Tenant, err error) {
+func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (Tenant, error) {
+	return p.provision(ctx, name, adminEmail, func(ctx context.Context, t Tenant, db *store.DB) error {
+		if err := p.fail(StepMigrate); err != nil {
+			return err
+		}
+		if _, err := store.Migrate(ctx, db, store.TenantSchema); err != nil {
+			return err
+		}
+		if err := p.fail(StepSeed); err != nil {
+			return err
+		}
+		if err := resetIdentity(ctx, db, true); err != nil {
+			return err
+		}
+		if err := p.fail(StepInitialize); err != nil {
+			return err
+		}
+		if p.cfg.Initialize != nil {
+			if err := p.cfg.Initialize(ctx, db, t); err != nil {
+				return fmt.Errorf("install application: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// provision reserves the name, creates the tenant's storage, lets populate fill the
+// new database, and activates the tenant — or removes everything it made.
+func (p *Provisioner) provision(ctx context.Context, name, adminEmail string, populate func(context.Context, Tenant, *store.DB) error) (t Tenant, err error) {
 	if err := ValidateName(name); err != nil {
 		return Tenant{}, err
 	}
@@ -123,28 +151,9 @@ func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (t Te
 	if err != nil {
 		return t, fmt.Errorf("create storage for tenant %q: %w", name, err)
 	}
-	closeDB := func() error { return db.Close() }
-	undo = append(undo, closeDB)
-
-	if err := p.fail(StepMigrate); err != nil {
-		return t, err
-	}
-	if _, err := store.Migrate(ctx, db, store.TenantSchema); err != nil {
+	undo = append(undo, db.Close)
+	if err := populate(ctx, t, db); err != nil {
 		return t, fmt.Errorf("tenant %q: %w", name, err)
-	}
-	if err := p.fail(StepSeed); err != nil {
-		return t, err
-	}
-	if err := seedParameters(ctx, db); err != nil {
-		return t, fmt.Errorf("tenant %q: %w", name, err)
-	}
-	if err := p.fail(StepInitialize); err != nil {
-		return t, err
-	}
-	if p.cfg.Initialize != nil {
-		if err := p.cfg.Initialize(ctx, db, t); err != nil {
-			return t, fmt.Errorf("install application in tenant %q: %w", name, err)
-		}
 	}
 	undo = undo[:len(undo)-1]
 	if err := db.Close(); err != nil {
@@ -294,23 +303,33 @@ func PreparePostgresServer(ctx context.Context, admin *store.DB) error {
 	return nil
 }
 
-func seedParameters(ctx context.Context, db *store.DB) error {
+// resetIdentity gives a tenant database its own uuid and secret (which signs its
+// sessions and links) and drops any sessions: on a new database, and on a copy, where
+// nothing signed for the original may be honoured. A fresh database also records its
+// creation date; a copy keeps the original's, which describes the data.
+func resetIdentity(ctx context.Context, db *store.DB, fresh bool) error {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
+	params := [][2]string{{"database.uuid", uuid.NewString()}, {"database.secret", hex.EncodeToString(secret)}}
+	if fresh {
+		params = append(params, [2]string{"database.create_date", now.Format(time.DateTime)})
+	}
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		for _, kv := range [][2]string{
-			{"database.uuid", uuid.NewString()},
-			{"database.secret", hex.EncodeToString(secret)},
-			{"database.create_date", now.Format(time.DateTime)},
-		} {
+		for _, kv := range params {
+			if _, err := tx.ExecContext(ctx, db.Rebind("DELETE FROM ir_config_parameter WHERE key = ?"), kv[0]); err != nil {
+				return fmt.Errorf("set %s: %w", kv[0], err)
+			}
 			if _, err := tx.ExecContext(ctx, db.Rebind(
 				"INSERT INTO ir_config_parameter (key, value, create_date, write_date) VALUES (?, ?, ?, ?)"),
 				kv[0], kv[1], now, now); err != nil {
-				return fmt.Errorf("seed %s: %w", kv[0], err)
+				return fmt.Errorf("set %s: %w", kv[0], err)
 			}
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM auth_session"); err != nil {
+			return fmt.Errorf("drop sessions: %w", err)
 		}
 		return nil
 	})
