@@ -16,7 +16,9 @@ import (
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/config"
+	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/base"
+	"github.com/instant-erp/instanterp/internal/erp/sale"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
@@ -187,23 +189,27 @@ func (f *fixture) seedUsers(tenant string) {
 		}
 		company := recs[0]["company_id"].([]any)[0].(int64)
 		mk := func(role, login, group string, companyID int64) (int64, error) {
-			gid, err := seed.GroupID(ctx, env, group)
-			if err != nil {
-				return 0, err
+			var gids []any
+			for _, g := range strings.Split(group, ",") {
+				gid, err := seed.GroupID(ctx, env, g)
+				if err != nil {
+					return 0, err
+				}
+				gids = append(gids, gid)
 			}
 			p, err := env.Create(ctx, "res.partner", []map[string]any{{"name": strings.ToUpper(role[:1]) + role[1:] + " Person", "email": login, "company_id": companyID}})
 			if err != nil {
 				return 0, err
 			}
 			ids, err := env.Create(ctx, "res.users", []map[string]any{{"name": strings.ToUpper(role[:1]) + role[1:] + " Person", "login": login,
-				"partner_id": p[0], "company_id": companyID, "company_ids": []any{companyID}, "groups_id": []any{gid}, "password": hash}})
+				"partner_id": p[0], "company_id": companyID, "company_ids": []any{companyID}, "groups_id": gids, "password": hash}})
 			if err != nil {
 				return 0, err
 			}
 			return ids[0], nil
 		}
 		f.uid["admin"] = admin[0]
-		if f.uid["user"], err = mk("user", "user@example.com", base.GroupUser, company); err != nil {
+		if f.uid["user"], err = mk("user", "user@example.com", base.GroupUser+","+sale.GroupSalesman+","+account.GroupBilling, company); err != nil {
 			return err
 		}
 		if f.uid["portal"], err = mk("portal", "portal@example.com", base.GroupPortal, company); err != nil {

@@ -73,6 +73,51 @@ func formFields(v *View, m *orm.Model) []string {
 	return append(out, "display_name")
 }
 
+// editableFields are the fields of the sections a user fills in: the only ones
+// whose defaults a new form shows (a default such as the next order number is
+// given on save, not on display).
+func editableFields(v *View, m *orm.Model) []string {
+	var out []string
+	for _, s := range v.Sections {
+		for _, name := range s.Fields {
+			if f, _ := m.Field(name); !isReadonly(f) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// fieldDefault is the default a new form shows for one field, in Read's form (a
+// many2one as [id, name]). Only the field's own default is computed: DefaultGet
+// would compute every default, some of which take a number from a sequence.
+func fieldDefault(rq *request, f *orm.Field) (any, error) {
+	val := f.Default
+	if val == nil && f.DefaultFunc != nil {
+		var err error
+		if val, err = f.DefaultFunc(rq.ctx, rq.env); err != nil {
+			return nil, fmt.Errorf("default of %s: %w", f.Name, err)
+		}
+	}
+	if f.Type == orm.Many2one && val != nil && val != false {
+		var id int64
+		switch x := val.(type) {
+		case int64:
+			id = x
+		case int:
+			id = int64(x)
+		default:
+			return false, nil
+		}
+		names, err := rq.env.Read(rq.ctx, f.Comodel, []int64{id}, []string{"display_name"})
+		if err != nil || len(names) == 0 {
+			return false, nil
+		}
+		return []any{id, names[0]["display_name"]}, nil
+	}
+	return val, nil
+}
+
 // form shows one record, or a new one (id 0).
 func (u *UI) form(rq *request, v *View, id int64) error {
 	m := v.model(u.cfg.Registry)
@@ -81,11 +126,15 @@ func (u *UI) form(rq *request, v *View, id int64) error {
 		if v.ReadOnly {
 			return errNotFound
 		}
-		defaults, err := rq.env.DefaultGet(rq.ctx, v.Model, formFields(v, m))
-		if err != nil {
-			return err
+		rec = record{}
+		for _, name := range editableFields(v, m) {
+			f, _ := m.Field(name)
+			val, err := fieldDefault(rq, f)
+			if err != nil {
+				return err
+			}
+			rec[name] = val
 		}
-		rec = record(defaults)
 		for k, val := range v.Defaults {
 			rec[k] = val
 		}

@@ -1,0 +1,43 @@
+package webui
+
+import erpaccount "github.com/instant-erp/instanterp/internal/erp/account"
+
+func invoicingViews() []*View {
+	customerDocuments := []any{[]any{"move_type", "in", []any{erpaccount.TypeInvoice, erpaccount.TypeRefund}}}
+	return []*View{{
+		Slug: "invoices", App: "Invoicing", Title: "Invoices", Model: erpaccount.Move, Portal: "invoices",
+		Domain:   customerDocuments,
+		Defaults: map[string]any{"move_type": erpaccount.TypeInvoice},
+		Columns:  []string{"name", "partner_id", "invoice_date", "invoice_date_due", "amount_total", "amount_residual", "state", "payment_state"},
+		Search:   []string{"name", "ref", "payment_reference", "invoice_origin"},
+		Filters: []Filter{
+			{Name: "invoices", Label: "Invoices", Domain: []any{[]any{"move_type", "=", erpaccount.TypeInvoice}}},
+			{Name: "credit-notes", Label: "Credit notes", Domain: []any{[]any{"move_type", "=", erpaccount.TypeRefund}}},
+			{Name: "draft", Label: "Draft", Domain: []any{[]any{"state", "=", erpaccount.StateDraft}}},
+			{Name: "unpaid", Label: "Not paid", Domain: []any{[]any{"state", "=", erpaccount.StatePosted}, []any{"payment_state", "in", []any{"not_paid", "partial"}}}},
+		},
+		GroupBy: []string{"state", "payment_state", "partner_id"},
+		Sum:     []string{"amount_total", "amount_residual"},
+		Sections: []Section{
+			{Fields: []string{"partner_id", "invoice_date", "invoice_date_due", "invoice_payment_term_id", "payment_reference"}},
+			{Title: "Other information", Fields: []string{"move_type", "ref", "invoice_origin", "invoice_user_id", "company_id", "payment_state"}},
+			{Title: "Terms and conditions", Fields: []string{"narration"}},
+		},
+		Lines: &Lines{Field: "invoice_line_ids",
+			Columns:  []string{"product_id", "name", "quantity", "price_unit", "discount", "price_subtotal"},
+			Editable: []string{"product_id", "name", "quantity", "price_unit", "discount"},
+			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total", "amount_residual"}},
+		Status: "state",
+		Actions: []Action{
+			{Method: "action_post", Label: "Confirm", States: []string{erpaccount.StateDraft}, Primary: true},
+			{Method: "action_register_payment", Label: "Register payment", States: []string{erpaccount.StatePosted}, Primary: true},
+			{Method: "action_reverse", Label: "Credit note", States: []string{erpaccount.StatePosted}},
+			{Method: "button_draft", Label: "Reset to draft", States: []string{erpaccount.StatePosted, erpaccount.StateCancel}},
+			{Method: "button_cancel", Label: "Cancel", States: []string{erpaccount.StateDraft}},
+		},
+		Figures: []Figure{
+			{Label: "To post", Domain: []any{[]any{"state", "=", erpaccount.StateDraft}}},
+			{Label: "Amount due", Domain: []any{[]any{"state", "=", erpaccount.StatePosted}}, Sum: "amount_residual"},
+		},
+	}}
+}
