@@ -32,7 +32,7 @@ func Install(ctx context.Context, db *store.DB, reg *orm.Registry, adminEmail st
 	if err := reg.Migrate(ctx, db); err != nil {
 		return fmt.Errorf("install: %w", err)
 	}
-	return db.InTx(ctx, func(tx *sql.Tx) error {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
 		env, err := reg.NewEnv(tx, db.Engine, orm.Identity{})
 		if err != nil {
 			return err
@@ -43,6 +43,14 @@ func Install(ctx context.Context, db *store.DB, reg *orm.Registry, adminEmail st
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The seed data changed every table: give the planner statistics now.
+	if err := store.Optimize(ctx, db); err != nil {
+		return fmt.Errorf("install: %w", err)
+	}
+	return nil
 }
 
 type seeder struct {
@@ -199,23 +207,42 @@ func defaultAccess() []accessRight {
 		{"res.currency", GroupSystem, "rwcu"},
 		{"res.country", "", "r"},
 		{"res.country", GroupSystem, "rwcu"},
+		// Files follow the record they are attached to (see orm's ir.attachment).
+		{"ir.attachment", GroupUser, "rwcu"},
+		{"ir.attachment", GroupPortal, "r"},
+		{"ir.attachment", GroupPublic, "r"},
 	}
 }
 
-func (s *seeder) modelID(ctx context.Context, model string) (int64, error) {
-	ids, err := s.env.Search(ctx, "ir.model", leaf("model", "=", model), orm.SearchOptions{})
+// modelIDs reads the whole model catalogue at once.
+func (s *seeder) modelIDs(ctx context.Context) (map[string]int64, error) {
+	recs, err := s.env.SearchRead(ctx, "ir.model", domain.Domain{}, []string{"model"}, orm.SearchOptions{})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	if len(ids) != 1 {
+	out := make(map[string]int64, len(recs))
+	for _, r := range recs {
+		out[r["model"].(string)] = r["id"].(int64)
+	}
+	return out, nil
+}
+
+func modelIDIn(ids map[string]int64, model string) (int64, error) {
+	id, ok := ids[model]
+	if !ok {
 		return 0, fmt.Errorf("model %s is not in the catalogue", model)
 	}
-	return ids[0], nil
+	return id, nil
 }
 
 func (s *seeder) seedAccess(ctx context.Context) error {
+	models, err := s.modelIDs(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []map[string]any
 	for _, a := range defaultAccess() {
-		mid, err := s.modelID(ctx, a.model)
+		mid, err := modelIDIn(models, a.model)
 		if err != nil {
 			return err
 		}
@@ -227,9 +254,10 @@ func (s *seeder) seedAccess(ctx context.Context) error {
 		if a.group != "" {
 			vals["group_id"] = s.groups[a.group]
 		}
-		if _, err := s.create(ctx, "ir.model.access", vals); err != nil {
-			return err
-		}
+		rows = append(rows, vals)
+	}
+	if _, err := s.env.Create(ctx, "ir.model.access", rows); err != nil {
+		return fmt.Errorf("seed access rights: %w", err)
 	}
 	return nil
 }
@@ -255,8 +283,13 @@ func defaultRules() []recordRule {
 }
 
 func (s *seeder) seedRules(ctx context.Context) error {
+	models, err := s.modelIDs(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []map[string]any
 	for _, r := range defaultRules() {
-		mid, err := s.modelID(ctx, r.model)
+		mid, err := modelIDIn(models, r.model)
 		if err != nil {
 			return err
 		}
@@ -276,9 +309,10 @@ func (s *seeder) seedRules(ctx context.Context) error {
 		if len(groups) > 0 {
 			vals["groups"] = []any{[]any{6, 0, groups}}
 		}
-		if _, err := s.create(ctx, "ir.rule", vals); err != nil {
-			return err
-		}
+		rows = append(rows, vals)
+	}
+	if _, err := s.env.Create(ctx, "ir.rule", rows); err != nil {
+		return fmt.Errorf("seed record rules: %w", err)
 	}
 	return nil
 }
@@ -286,9 +320,13 @@ func (s *seeder) seedRules(ctx context.Context) error {
 // syncFields records every field of every model in ir.model.fields.
 func (s *seeder) syncFields(ctx context.Context) error {
 	reg := s.env.Registry()
+	models, err := s.modelIDs(ctx)
+	if err != nil {
+		return err
+	}
 	var vals []map[string]any
 	for _, m := range reg.Models() {
-		mid, err := s.modelID(ctx, m.Name)
+		mid, err := modelIDIn(models, m.Name)
 		if err != nil {
 			return err
 		}

@@ -229,6 +229,22 @@ func matrix() []matrixCase {
 			allowed: map[string]string{"admin": "rwcu", "userA": "r", "userB": "r", "portal": "r", "public": "r"},
 		},
 		{
+			// A file follows its record: here a partner of company A.
+			model: "ir.attachment",
+			target: func(ctx context.Context, env *orm.Env, w *world) (int64, error) {
+				p, err := create(ctx, env, "res.partner", map[string]any{"name": "Attached To", "company_id": w.companyA})
+				if err != nil {
+					return 0, err
+				}
+				return create(ctx, env, "ir.attachment", map[string]any{"name": "contract.pdf", "res_model": "res.partner", "res_id": p})
+			},
+			write: map[string]any{"description": "signed"},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": role + ".txt", "res_model": "res.partner", "res_id": w.customer}
+			},
+			allowed: map[string]string{"admin": "rwcu", "userA": "rwcu"},
+		},
+		{
 			model:  "res.country",
 			target: fresh("res.country", func(w *world) map[string]any { return map[string]any{"name": "Zedland", "code": "ZQ"} }),
 			write:  map[string]any{"name": "x"},
@@ -237,6 +253,19 @@ func matrix() []matrixCase {
 			},
 			allowed: map[string]string{"admin": "rwcu", "userA": "r", "userB": "r", "portal": "r", "public": "r"},
 		},
+	}
+}
+
+// TestAccessMatrixCoversEveryModel keeps the matrix complete as models are added.
+func TestAccessMatrixCoversEveryModel(t *testing.T) {
+	covered := map[string]bool{}
+	for _, c := range matrix() {
+		covered[c.model] = true
+	}
+	for _, m := range newRegistry(t).Models() {
+		if !covered[m.Name] {
+			t.Errorf("the access matrix has no row for %s", m.Name)
+		}
 	}
 }
 
@@ -323,6 +352,42 @@ func TestPortalSeesOwnPartnerAndCommercialEntity(t *testing.T) {
 			var ae *orm.AccessError
 			if !errors.As(err, &ae) {
 				t.Errorf("portal read a sibling contact: %v", err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestPortalReadsFilesOfItsOwnPartnerOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		w := newWorld(t, e)
+		var own, other int64
+		w.sudo(func(ctx context.Context, env *orm.Env) error {
+			var err error
+			if own, err = create(ctx, env, "ir.attachment", map[string]any{"name": "mine.pdf", "res_model": "res.partner", "res_id": w.portalPartner}); err != nil {
+				return err
+			}
+			stranger, err := create(ctx, env, "res.partner", map[string]any{"name": "Stranger", "company_id": w.companyA})
+			if err != nil {
+				return err
+			}
+			other, err = create(ctx, env, "ir.attachment", map[string]any{"name": "theirs.pdf", "res_model": "res.partner", "res_id": stranger})
+			return err
+		})
+		if err := w.as(w.roles["portal"], func(ctx context.Context, env *orm.Env) error {
+			ids, err := env.Search(ctx, "ir.attachment", domain.Domain{}, orm.SearchOptions{})
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(ids) != fmt.Sprint([]int64{own}) {
+				t.Errorf("portal lists %v, want only %d", ids, own)
+			}
+			_, err = env.Read(ctx, "ir.attachment", []int64{other}, []string{"name"})
+			var ae *orm.AccessError
+			if !errors.As(err, &ae) {
+				t.Errorf("portal read another partner's file: %v", err)
 			}
 			return nil
 		}); err != nil {

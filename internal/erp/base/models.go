@@ -22,6 +22,11 @@ func Register(reg *orm.Registry) error {
 	); err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
+	if err := reg.Extend("ir.attachment",
+		&orm.Field{Name: "company_id", Type: orm.Many2one, Comodel: "res.company", DefaultExpr: "company_id"},
+	); err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
 	return nil
 }
 
