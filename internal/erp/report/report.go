@@ -1,0 +1,408 @@
+// Package report renders quotations, sales orders, invoices and credit notes as
+// PDF. Everything is read through the caller's orm.Env, so a user only prints
+// what they may read; text from the database is written as plain text cells
+// (never through a markup interpreter).
+package report
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cockroachdb/apd/v3"
+	"github.com/go-pdf/fpdf"
+
+	"github.com/instant-erp/instanterp/internal/erp/account"
+	"github.com/instant-erp/instanterp/internal/erp/money"
+	"github.com/instant-erp/instanterp/internal/erp/sale"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
+	"github.com/instant-erp/instanterp/internal/orm"
+)
+
+// document is what a printed order or invoice holds.
+type document struct {
+	title     string
+	company   []string // name then address lines
+	customer  []string
+	dates     [][2]string // label, value
+	lines     []line
+	untaxed   string
+	taxes     [][2]string // tax name, amount
+	total     string
+	currency  string
+	footer    []string
+	amountDue string
+	dueLabel  string
+}
+
+type line struct {
+	description, quantity, price, discount, taxes, amount string
+}
+
+// Order renders a quotation or sales order.
+func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
+	recs, err := env.Read(ctx, sale.Order, []int64{id}, []string{"name", "state", "partner_id", "date_order", "validity_date",
+		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "payment_term_id", "note", "client_order_ref"})
+	if err != nil {
+		return nil, err
+	}
+	o := recs[0]
+	digits, err := account.CurrencyDigits(ctx, env, account.M2O(o["currency_id"]))
+	if err != nil {
+		return nil, err
+	}
+	d := &document{title: "Quotation " + account.Str(o["name"]), currency: pairName(o["currency_id"])}
+	if s := o["state"]; s == sale.StateSale || s == sale.StateCancel {
+		d.title = "Order " + account.Str(o["name"])
+	}
+	if d.company, err = companyBlock(ctx, env, account.M2O(o["company_id"])); err != nil {
+		return nil, err
+	}
+	if d.customer, err = partnerBlock(ctx, env, account.M2O(o["partner_id"])); err != nil {
+		return nil, err
+	}
+	d.dates = append(d.dates, [2]string{"Order Date", account.Str(o["date_order"])[:min(10, len(account.Str(o["date_order"])))]})
+	if v := account.Str(o["validity_date"]); v != "" {
+		d.dates = append(d.dates, [2]string{"Expiration", v})
+	}
+	if ref := account.Str(o["client_order_ref"]); ref != "" {
+		d.dates = append(d.dates, [2]string{"Your Reference", ref})
+	}
+	lines, err := env.SearchRead(ctx, sale.OrderLine, seed.Dom("order_id", "=", id), []string{"name", "product_id", "product_uom_qty", "price_unit",
+		"discount", "tax_id", "price_subtotal"}, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
+		return nil, err
+	}
+	byTax := map[int64]*apd.Decimal{}
+	var taxOrder []int64
+	taxNames := map[int64]string{}
+	for _, l := range lines {
+		names, err := taxLabels(ctx, env, account.IDs(l["tax_id"]), taxNames)
+		if err != nil {
+			return nil, err
+		}
+		d.lines = append(d.lines, line{description: describe(l["name"], l["product_id"]), quantity: qty(l["product_uom_qty"]),
+			price: amount(l["price_unit"], digits), discount: percent(l["discount"]), taxes: names, amount: amount(l["price_subtotal"], digits)})
+	}
+	// Tax amounts per tax, as the order's totals were computed.
+	totals, err := orderTaxes(ctx, env, id, digits)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range totals {
+		if _, ok := byTax[t.Tax.ID]; !ok {
+			taxOrder = append(taxOrder, t.Tax.ID)
+		}
+		byTax[t.Tax.ID] = t.Amount
+		taxNames[t.Tax.ID] = t.Tax.Name
+	}
+	for _, tid := range taxOrder {
+		d.taxes = append(d.taxes, [2]string{taxNames[tid], money.Format(byTax[tid], digits)})
+	}
+	d.untaxed, d.total = amount(o["amount_untaxed"], digits), amount(o["amount_total"], digits)
+	if term := pairName(o["payment_term_id"]); term != "" {
+		d.footer = append(d.footer, "Payment terms: "+term)
+	}
+	if note := account.Str(o["note"]); note != "" {
+		d.footer = append(d.footer, note)
+	}
+	return render(d)
+}
+
+func orderTaxes(ctx context.Context, env *orm.Env, id int64, digits int) ([]account.TaxAmount, error) {
+	o, err := env.Read(ctx, sale.Order, []int64{id}, []string{"company_id"})
+	if err != nil {
+		return nil, err
+	}
+	method, err := account.RoundingMethod(ctx, env, account.M2O(o[0]["company_id"]))
+	if err != nil {
+		return nil, err
+	}
+	lines, err := env.SearchRead(ctx, sale.OrderLine, seed.Dom("order_id", "=", id), []string{"product_uom_qty", "price_unit", "discount", "tax_id"}, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
+		return nil, err
+	}
+	var in []account.LineInput
+	for _, l := range lines {
+		taxes, err := account.TaxSpecs(ctx, env, account.IDs(l["tax_id"]))
+		if err != nil {
+			return nil, err
+		}
+		in = append(in, account.LineInput{PriceUnit: account.Dec(l["price_unit"]), Quantity: account.Dec(l["product_uom_qty"]), Discount: account.Dec(l["discount"]), Taxes: taxes})
+	}
+	return account.ComputeTotals(in, digits, method).ByTax, nil
+}
+
+// Invoice renders an invoice or credit note with its payment reference.
+func Invoice(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
+	recs, err := env.Read(ctx, account.Move, []int64{id}, []string{"name", "state", "move_type", "partner_id", "invoice_date", "invoice_date_due",
+		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "amount_residual", "invoice_origin", "invoice_payment_term_id", "narration"})
+	if err != nil {
+		return nil, err
+	}
+	m := recs[0]
+	if t := m["move_type"]; t != account.TypeInvoice && t != account.TypeRefund {
+		return nil, &orm.UserError{Message: "only invoices and credit notes are printed"}
+	}
+	digits, err := account.CurrencyDigits(ctx, env, account.M2O(m["currency_id"]))
+	if err != nil {
+		return nil, err
+	}
+	name := account.Str(m["name"])
+	kind := "Invoice"
+	if m["move_type"] == account.TypeRefund {
+		kind = "Credit Note"
+	}
+	switch m["state"] {
+	case account.StateDraft:
+		kind = "Draft " + kind
+		name = ""
+	case account.StateCancel:
+		kind = "Cancelled " + kind
+	}
+	d := &document{title: strings.TrimSpace(kind + " " + name), currency: pairName(m["currency_id"])}
+	if d.company, err = companyBlock(ctx, env, account.M2O(m["company_id"])); err != nil {
+		return nil, err
+	}
+	if d.customer, err = partnerBlock(ctx, env, account.M2O(m["partner_id"])); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct{ label, field string }{{"Invoice Date", "invoice_date"}, {"Due Date", "invoice_date_due"}, {"Source", "invoice_origin"}} {
+		if v := account.Str(m[f.field]); v != "" {
+			d.dates = append(d.dates, [2]string{f.label, v})
+		}
+	}
+	lines, err := env.SearchRead(ctx, account.MoveLine, seed.Dom("move_id", "=", id, "display_type", "=", account.LineProduct),
+		[]string{"name", "product_id", "quantity", "price_unit", "discount", "tax_ids", "price_subtotal"}, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
+		return nil, err
+	}
+	taxNames := map[int64]string{}
+	for _, l := range lines {
+		names, err := taxLabels(ctx, env, account.IDs(l["tax_ids"]), taxNames)
+		if err != nil {
+			return nil, err
+		}
+		d.lines = append(d.lines, line{description: describe(l["name"], l["product_id"]), quantity: qty(l["quantity"]),
+			price: amount(l["price_unit"], digits), discount: percent(l["discount"]), taxes: names, amount: amount(l["price_subtotal"], digits)})
+	}
+	taxLines, err := env.SearchRead(ctx, account.MoveLine, seed.Dom("move_id", "=", id, "display_type", "=", account.LineTax),
+		[]string{"name", "amount_currency"}, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range taxLines {
+		d.taxes = append(d.taxes, [2]string{account.Str(t["name"]), money.Format(money.Abs(account.Dec(t["amount_currency"])), digits)})
+	}
+	d.untaxed, d.total = amount(m["amount_untaxed"], digits), amount(m["amount_total"], digits)
+	if m["state"] == account.StatePosted {
+		d.dueLabel, d.amountDue = "Amount Due", amount(m["amount_residual"], digits)
+		if m["move_type"] == account.TypeInvoice {
+			d.footer = append(d.footer, "Please use the following communication for your payment: "+name)
+		}
+	}
+	if term := pairName(m["invoice_payment_term_id"]); term != "" {
+		d.footer = append(d.footer, "Payment terms: "+term)
+	}
+	if note := account.Str(m["narration"]); note != "" {
+		d.footer = append(d.footer, note)
+	}
+	return render(d)
+}
+
+func pairName(v any) string {
+	if p, ok := v.([]any); ok && len(p) == 2 {
+		s, _ := p[1].(string)
+		return s
+	}
+	return ""
+}
+
+func describe(name, product any) string {
+	if s := account.Str(name); s != "" {
+		return s
+	}
+	return pairName(product)
+}
+
+func qty(v any) string {
+	return account.Dec(v).Text('f')
+}
+
+func percent(v any) string {
+	d := account.Dec(v)
+	if d.IsZero() {
+		return ""
+	}
+	return d.Text('f')
+}
+
+func amount(v any, digits int) string { return money.Format(account.Dec(v), digits) }
+
+func taxLabels(ctx context.Context, env *orm.Env, ids []int64, cache map[int64]string) (string, error) {
+	var names []string
+	for _, id := range ids {
+		if _, ok := cache[id]; !ok {
+			r, err := env.Sudo().Read(ctx, account.Tax, []int64{id}, []string{"name"})
+			if err != nil {
+				return "", err
+			}
+			cache[id] = account.Str(r[0]["name"])
+		}
+		names = append(names, cache[id])
+	}
+	return strings.Join(names, ", "), nil
+}
+
+func companyBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error) {
+	c, err := env.Sudo().Read(ctx, "res.company", []int64{id}, []string{"name", "partner_id", "email", "phone", "vat"})
+	if err != nil {
+		return nil, err
+	}
+	out := []string{account.Str(c[0]["name"])}
+	if p := account.M2O(c[0]["partner_id"]); p != 0 {
+		addr, err := partnerBlock(ctx, env.Sudo(), p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr[1:]...)
+	}
+	for _, f := range []string{"email", "phone"} {
+		if v := account.Str(c[0][f]); v != "" {
+			out = append(out, v)
+		}
+	}
+	if v := account.Str(c[0]["vat"]); v != "" {
+		out = append(out, "Tax ID: "+v)
+	}
+	return out, nil
+}
+
+// partnerBlock is a partner's name and postal address. The partner is read as the
+// system: a document the user may read shows its customer's address.
+func partnerBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error) {
+	if id == 0 {
+		return nil, nil
+	}
+	p, err := env.Sudo().Read(ctx, "res.partner", []int64{id}, []string{"name", "street", "street2", "zip", "city", "country_id", "vat", "commercial_partner_id"})
+	if err != nil {
+		return nil, err
+	}
+	r := p[0]
+	name := account.Str(r["name"])
+	if c := account.M2O(r["commercial_partner_id"]); c != 0 && c != id {
+		name = pairName(r["commercial_partner_id"]) + ", " + name
+	}
+	out := []string{name}
+	for _, f := range []string{"street", "street2"} {
+		if v := account.Str(r[f]); v != "" {
+			out = append(out, v)
+		}
+	}
+	if city := strings.TrimSpace(account.Str(r["zip"]) + " " + account.Str(r["city"])); city != "" {
+		out = append(out, city)
+	}
+	if c := pairName(r["country_id"]); c != "" {
+		out = append(out, c)
+	}
+	if v := account.Str(r["vat"]); v != "" {
+		out = append(out, "Tax ID: "+v)
+	}
+	return out, nil
+}
+
+// render lays the document out on A4 pages with the core Helvetica font; text is
+// converted to the font's code page, characters it lacks become '?'.
+func render(d *document) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreator("Instant-ERP", true)
+	pdf.SetTitle(d.title, true)
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 20)
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	text := func(s string) string { return tr(strings.Map(printable, s)) }
+	pdf.AddPage()
+
+	pdf.SetFont("Helvetica", "B", 12)
+	for i, l := range d.company {
+		if i == 1 {
+			pdf.SetFont("Helvetica", "", 9)
+		}
+		pdf.CellFormat(0, 5, text(l), "", 1, "L", false, 0, "")
+	}
+	pdf.Ln(4)
+	pdf.SetFont("Helvetica", "", 10)
+	for _, l := range d.customer {
+		pdf.CellFormat(90, 5, "", "", 0, "L", false, 0, "")
+		pdf.CellFormat(0, 5, text(l), "", 1, "L", false, 0, "")
+	}
+	pdf.Ln(6)
+	pdf.SetFont("Helvetica", "B", 16)
+	pdf.CellFormat(0, 9, text(d.title), "", 1, "L", false, 0, "")
+	pdf.SetFont("Helvetica", "", 9)
+	for _, kv := range d.dates {
+		pdf.CellFormat(35, 5, text(kv[0]+":"), "", 0, "L", false, 0, "")
+		pdf.CellFormat(0, 5, text(kv[1]), "", 1, "L", false, 0, "")
+	}
+	pdf.Ln(4)
+
+	widths := []float64{70, 18, 25, 14, 23, 30}
+	heads := []string{"Description", "Quantity", "Unit Price", "Disc.%", "Taxes", "Amount"}
+	aligns := []string{"L", "R", "R", "R", "L", "R"}
+	pdf.SetFont("Helvetica", "B", 9)
+	for i, h := range heads {
+		pdf.CellFormat(widths[i], 7, h, "B", 0, aligns[i], false, 0, "")
+	}
+	pdf.Ln(-1)
+	pdf.SetFont("Helvetica", "", 9)
+	for _, l := range d.lines {
+		cells := []string{l.description, l.quantity, l.price, l.discount, l.taxes, l.amount}
+		// The description wraps; the other cells stay on its first line.
+		x, y := pdf.GetX(), pdf.GetY()
+		pdf.MultiCell(widths[0], 5, text(l.description), "", "L", false)
+		end := pdf.GetY()
+		pdf.SetXY(x+widths[0], y)
+		for i := 1; i < len(cells); i++ {
+			pdf.CellFormat(widths[i], 5, text(cells[i]), "", 0, aligns[i], false, 0, "")
+		}
+		pdf.SetXY(x, max(end, y+5))
+	}
+	pdf.Ln(3)
+	total := func(label, value string, bold bool) {
+		style := ""
+		if bold {
+			style = "B"
+		}
+		pdf.SetFont("Helvetica", style, 10)
+		pdf.CellFormat(110, 6, "", "", 0, "L", false, 0, "")
+		pdf.CellFormat(40, 6, text(label), "T", 0, "L", false, 0, "")
+		pdf.CellFormat(30, 6, text(value+" "+d.currency), "T", 1, "R", false, 0, "")
+	}
+	total("Untaxed Amount", d.untaxed, false)
+	for _, t := range d.taxes {
+		total(t[0], t[1], false)
+	}
+	total("Total", d.total, true)
+	if d.dueLabel != "" {
+		total(d.dueLabel, d.amountDue, false)
+	}
+	pdf.Ln(6)
+	pdf.SetFont("Helvetica", "", 9)
+	for _, f := range d.footer {
+		pdf.MultiCell(0, 5, text(f), "", "L", false)
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("render %s: %w", d.title, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// printable drops control characters other than newlines and tabs.
+func printable(r rune) rune {
+	if r == '\n' || r == '\t' || r >= 0x20 && r != 0x7f {
+		return r
+	}
+	return -1
+}
