@@ -16,6 +16,7 @@ apt_install() {
 }
 
 # Debian packages: TLS scanner for the HTTPS tests, OpenSSH for the SFTP backup site,
+# pdftotext (poppler-utils) for the PDF report tests.
 # OpenLDAP's slapd and client tools for the LDAP sign-in tests (each test starts its
 # own slapd on a free loopback port; the package's service is not used).
 ensure_packages() {
