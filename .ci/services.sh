@@ -15,12 +15,12 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Debian packages: TLS scanner for the HTTPS tests, OpenSSH for the SFTP backup site,
-# pdftotext (poppler-utils) for the PDF report tests.
+# Debian packages: TLS scanner for the HTTPS tests, OpenSSH for the SFTP backup site.
 # OpenLDAP's slapd and client tools for the LDAP sign-in tests (each test starts its
 # own slapd on a free loopback port; the package's service is not used).
+# pdftotext (poppler-utils) for the PDF report tests.
 ensure_packages() {
-  apt_install sslscan openssh-server slapd ldap-utils
+  apt_install sslscan openssh-server slapd ldap-utils poppler-utils
   mkdir -p /run/sshd
 }
 
