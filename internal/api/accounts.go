@@ -8,16 +8,19 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/instant-erp/instanterp/internal/auth"
 	"github.com/instant-erp/instanterp/internal/auth/apikey"
 	"github.com/instant-erp/instanterp/internal/auth/password"
+	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
 // Accounts is the Authenticator and Sessions of the platform, assembled from
-// internal/auth: passlib PBKDF2 passwords, API keys (scope rpc, counted per use),
-// login throttling kept in the tenant database, and server-side sessions.
+// internal/auth: password logins (auth.Authenticator: passlib PBKDF2, throttling in
+// the tenant database, security log), API keys (scope rpc, counted per use) and
+// server-side sessions.
 type Accounts struct {
 	Hasher   *password.Hasher
 	Throttle throttle.Config
@@ -112,68 +115,75 @@ func (a *Accounts) Verify(ctx context.Context, db *store.DB, uid int64, secret s
 	return a.check(ctx, db, login, cred, found, secret, c)
 }
 
-// check verifies secret for the user, as an API key or a password, throttled per
-// address and account. Unknown users cost the same hashing work as known ones.
+// check verifies secret for the user: an API key here, a password through
+// internal/auth's Authenticator (throttling, dummy hashing for unknown logins, hash
+// upgrade, security log). Both are throttled per address and account.
 func (a *Accounts) check(ctx context.Context, db *store.DB, login string, cred credential, found bool, secret string, c Client) (Principal, error) {
 	th, err := a.throttle(db)
 	if err != nil {
 		return Principal{}, err
 	}
+	if !strings.HasPrefix(secret, keyPrefix) {
+		// With a second factor on, the RPC password path takes API keys only.
+		if found && cred.totp {
+			a.Dummy(secret)
+			return Principal{}, ErrDenied
+		}
+		authn, err := auth.NewAuthenticator(userStore{db: db}, a.Hasher, th, securitylog.New(db, nil), nil)
+		if err != nil {
+			return Principal{}, err
+		}
+		acct, err := authn.Authenticate(ctx, auth.Attempt{Login: login, Password: secret, Address: address(c), UserAgent: c.UserAgent})
+		var locked *throttle.LockedError
+		switch {
+		case errors.Is(err, auth.ErrInvalidCredentials), errors.As(err, &locked):
+			return Principal{}, ErrDenied
+		case err != nil:
+			return Principal{}, err
+		case found && acct.ID != cred.uid:
+			return Principal{}, ErrDenied
+		}
+		return Principal{UID: acct.ID}, nil
+	}
 	if err := th.Check(ctx, address(c), login); err != nil {
-		a.Dummy(secret)
 		if errors.Is(err, throttle.ErrLocked) {
 			return Principal{}, ErrDenied
 		}
 		return Principal{}, err
 	}
-	p, ok, err := a.match(ctx, db, cred, found, secret)
-	if err != nil {
-		return Principal{}, err
-	}
-	if !ok {
+	k, err := apikey.NewStore(db, a.APIKeys).Check(ctx, secret, apikey.ScopeRPC)
+	switch {
+	case errors.Is(err, apikey.ErrInvalid) || errors.Is(err, apikey.ErrExpired) || err == nil && (!found || !cred.active || k.UserID != cred.uid):
 		if err := th.RecordFailure(ctx, address(c), login); err != nil {
 			return Principal{}, err
 		}
 		return Principal{}, ErrDenied
+	case err != nil:
+		return Principal{}, err
 	}
 	if err := th.RecordSuccess(ctx, login); err != nil {
 		return Principal{}, err
 	}
-	return p, nil
+	return Principal{UID: cred.uid, KeyID: k.ID}, nil
 }
 
-func (a *Accounts) match(ctx context.Context, db *store.DB, cred credential, found bool, secret string) (Principal, bool, error) {
-	if strings.HasPrefix(secret, keyPrefix) {
-		k, err := apikey.NewStore(db, a.APIKeys).Check(ctx, secret, apikey.ScopeRPC)
-		if errors.Is(err, apikey.ErrInvalid) || errors.Is(err, apikey.ErrExpired) {
-			return Principal{}, false, nil
-		}
-		if err != nil {
-			return Principal{}, false, err
-		}
-		if !found || !cred.active || k.UserID != cred.uid {
-			return Principal{}, false, nil
-		}
-		return Principal{UID: cred.uid, KeyID: k.ID}, true, nil
+// userStore gives internal/auth the accounts of one tenant (res.users).
+type userStore struct{ db *store.DB }
+
+func (u userStore) AccountByLogin(ctx context.Context, login string) (auth.Account, error) {
+	cred, found, err := loadCredential(ctx, u.db, `lower(u.login) = lower(?)`, login)
+	if err != nil {
+		return auth.Account{}, err
 	}
-	// With a second factor on, the RPC password path takes API keys only.
-	if !found || !cred.active || cred.hash == "" || cred.totp {
-		a.Hasher.DummyVerify(secret)
-		return Principal{}, false, nil
+	if !found {
+		return auth.Account{}, auth.ErrNoAccount
 	}
-	ok, rehash, err := a.Hasher.Verify(secret, cred.hash)
-	if err != nil && !errors.Is(err, password.ErrMalformedHash) && !errors.Is(err, password.ErrTooLong) {
-		return Principal{}, false, err
-	}
-	if !ok {
-		return Principal{}, false, nil
-	}
-	if rehash {
-		if h, err := a.Hasher.Hash(secret); err == nil {
-			_, _ = db.Write.ExecContext(ctx, db.Rebind(`UPDATE res_users SET password = ? WHERE id = ?`), h, cred.uid)
-		}
-	}
-	return Principal{UID: cred.uid}, true, nil
+	return auth.Account{ID: cred.uid, Login: cred.login, PasswordHash: cred.hash, Active: cred.active}, nil
+}
+
+func (u userStore) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	_, err := u.db.Write.ExecContext(ctx, u.db.Rebind(`UPDATE res_users SET password = ? WHERE id = ?`), hash, id)
+	return err
 }
 
 // Bearer implements Authenticator.
