@@ -107,7 +107,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, at Attempt) (Account, 
 	if err := a.throttle.RecordSuccess(ctx, login); err != nil {
 		return Account{}, fmt.Errorf("authenticate: %w", err)
 	}
-	a.record(ctx, securitylog.LoginSuccess, acct.ID, at)
+	// The success event is the user's login date, which reset and invitation links
+	// are bound to (internal/identity): a login that cannot be recorded would leave
+	// those links alive, so it fails.
+	if err := a.log.Append(ctx, securitylog.Event{Kind: securitylog.LoginSuccess, UserID: acct.ID, Login: at.Login, Address: at.Address, UserAgent: at.UserAgent}); err != nil {
+		return Account{}, fmt.Errorf("authenticate: %w", err)
+	}
 	acct.PasswordHash = ""
 	return acct, nil
 }

@@ -252,7 +252,19 @@ func (s *Store) Revoke(ctx context.Context, userID, sessionID int64) error {
 // DeleteOthers ends every session of userID except keepSessionID (0 keeps none), as a
 // password change, a 2FA change or a deactivation requires. It returns how many ended.
 func (s *Store) DeleteOthers(ctx context.Context, userID, keepSessionID int64) (int64, error) {
-	res, err := s.db.Write.ExecContext(ctx, s.db.Rebind("DELETE FROM auth_session WHERE user_id = ? AND id <> ?"), userID, keepSessionID)
+	return s.deleteOthers(ctx, s.db.Write, userID, keepSessionID)
+}
+
+// DeleteOthersTx is DeleteOthers within the caller's transaction, so that a password
+// change and the end of the user's other sessions commit together or not at all.
+func (s *Store) DeleteOthersTx(ctx context.Context, tx *sql.Tx, userID, keepSessionID int64) (int64, error) {
+	return s.deleteOthers(ctx, tx, userID, keepSessionID)
+}
+
+func (s *Store) deleteOthers(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, userID, keepSessionID int64) (int64, error) {
+	res, err := q.ExecContext(ctx, s.db.Rebind("DELETE FROM auth_session WHERE user_id = ? AND id <> ?"), userID, keepSessionID)
 	if err != nil {
 		return 0, fmt.Errorf("end sessions of user %d: %w", userID, err)
 	}

@@ -1,19 +1,15 @@
 -- +goose Up
 -- Identity tables owned by internal/identity and the external sign-in packages
--- (internal/auth/oidc, ldap, passkey). Times are Unix seconds unless the column name
--- says otherwise. User ids refer to res_users, created by the ORM, so there is no
--- foreign key.
+-- (internal/auth/oidc, ldap, passkey). Times are Unix seconds. User ids refer to
+-- res_users, created by the ORM, so there is no foreign key.
 
--- Per-user sign-in state. last_login_ns is the time of the latest successful sign-in
--- in Unix nanoseconds, strictly increasing per user; reset and invitation tokens are
--- bound to it, so any sign-in kills them. reset_mail_1..3 are the times of the three
--- latest reset mails, oldest first (at most 3 per user per sliding hour).
-CREATE TABLE auth_user_state (
-    user_id       INTEGER PRIMARY KEY,
-    last_login_ns BIGINT NOT NULL DEFAULT 0,
-    reset_mail_1  BIGINT NOT NULL DEFAULT 0,
-    reset_mail_2  BIGINT NOT NULL DEFAULT 0,
-    reset_mail_3  BIGINT NOT NULL DEFAULT 0
+-- Reset mails sent per user: the times of the three latest, oldest first, so one
+-- conditional update allows at most 3 per sliding hour, also across processes.
+CREATE TABLE auth_reset_mail (
+    user_id INTEGER PRIMARY KEY,
+    sent_1  BIGINT NOT NULL DEFAULT 0,
+    sent_2  BIGINT NOT NULL DEFAULT 0,
+    sent_3  BIGINT NOT NULL DEFAULT 0
 );
 
 -- Short-lived, single-use ceremony state (OpenID Connect redirects, passkey
@@ -84,4 +80,4 @@ DROP TABLE auth_passkey_user;
 DROP TABLE auth_external_identity;
 DROP TABLE auth_provider;
 DROP TABLE auth_ceremony;
-DROP TABLE auth_user_state;
+DROP TABLE auth_reset_mail;
