@@ -6,6 +6,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/config"
+	erpdemo "github.com/instant-erp/instanterp/internal/erp/demo"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -32,6 +33,10 @@ func serveCommand(e env, args []string) error {
 	if *demo {
 		if _, err := p.Provisioner.Create(e.ctx, "demo", "admin@demo.example.com"); err != nil && !errors.Is(err, tenancy.ErrExists) {
 			return fmt.Errorf("create demo tenant: %w", err)
+		}
+		// A demo tenant created by an earlier run keeps its data.
+		if _, err := loadDemo(e.ctx, p, "demo"); err != nil && !errors.Is(err, erpdemo.ErrLoaded) {
+			return err
 		}
 	}
 	return p.Serve(e.ctx, e.stdout, func(l app.Listening) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -9,13 +10,16 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/config"
+	"github.com/instant-erp/instanterp/internal/erp/demo"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 const tenantUsage = `Usage: instanterp tenant SUBCOMMAND [flags]
 
 Subcommands:
-  create NAME --admin-email EMAIL   provision a tenant with its own database
+  create NAME --admin-email EMAIL [--demo]
+                                    provision a tenant with its own database
+                                    (--demo: load a demo data set)
   list [--json]                     list tenants
   show NAME [--json]                show one tenant
   suspend NAME                      refuse all access until resumed
@@ -31,6 +35,7 @@ func tenantCommand(e env, args []string) error {
 	fs := config.NewFlagSet("instanterp tenant "+sub, config.Common, e.stderr)
 	var (
 		adminEmail = new(string)
+		withDemo   = new(bool)
 		asJSON     = new(bool)
 		yes        = new(bool)
 		wantName   = true
@@ -41,6 +46,7 @@ func tenantCommand(e env, args []string) error {
 		return nil
 	case "create":
 		adminEmail = fs.String("admin-email", "", "email address of the tenant's first administrator (required)")
+		withDemo = fs.Bool("demo", false, "load demo data: partners, products, orders, invoices and payments")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON")
 		wantName = false
@@ -91,6 +97,14 @@ func tenantCommand(e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "Created tenant %s (%s): https://%s.%s/\n", t.Name, t.Engine, t.Name, cfg.Domain)
+		if *withDemo {
+			sum, err := loadDemo(e.ctx, p, t.Name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "Loaded demo data: %d partners, %d products, %d orders, %d invoices (%d paid)\n",
+				sum.Partners, sum.Products, sum.Orders, sum.Invoices, sum.Paid)
+		}
 	case "list":
 		ts, err := p.Catalogue.List(e.ctx)
 		if err != nil {
@@ -132,6 +146,24 @@ func tenantCommand(e env, args []string) error {
 		fmt.Fprintf(e.stdout, "Deleted tenant %s\n", name)
 	}
 	return nil
+}
+
+// loadDemo loads the demo data set into an existing tenant.
+func loadDemo(ctx context.Context, p *app.Platform, name string) (demo.Summary, error) {
+	t, err := p.Catalogue.Get(ctx, name)
+	if err != nil {
+		return demo.Summary{}, err
+	}
+	db, err := p.Storage.Open(ctx, t, 2)
+	if err != nil {
+		return demo.Summary{}, err
+	}
+	defer db.Close()
+	sum, err := demo.Load(ctx, db, p.Registry)
+	if err != nil {
+		return sum, fmt.Errorf("load demo data into %s: %w", name, err)
+	}
+	return sum, nil
 }
 
 func nonNil(ts []tenancy.Tenant) []tenancy.Tenant {
