@@ -8,13 +8,14 @@
 //
 // The manifest comes first so that a reader knows, before it writes a single
 // byte, exactly which names, sizes and hashes it must accept. Because the
-// manifest carries every member's SHA-256, Write reads each member twice: a
-// first pass hashes it, the second streams it into the archive while hashing it
-// again. A member that changed between the passes makes Write fail rather than
-// produce an archive that contradicts its own manifest. Backups are taken from
-// snapshots, so the sources are stable and the second read is mostly served
-// from the page cache; the cost is one extra read in exchange for a format
-// that can be checked member by member while streaming.
+// manifest carries every member's SHA-256, it must be known before the first
+// member is written. A producer that hashed a member while creating it (the
+// backup service hashes its snapshots as it writes them) gives the hash in
+// Source.SHA256, and Write reads the member once, checking the hash as it
+// streams. Otherwise Write reads the member twice: a first pass hashes it,
+// the second streams it into the archive while hashing it again. Either way
+// a member whose content does not match the manifest makes Write fail rather
+// than produce an archive that contradicts its own manifest.
 //
 // age authenticates every 64 KiB chunk and the end of the stream, so a flipped
 // or missing byte anywhere in the object is detected. age does not

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/tar"
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,7 +38,7 @@ func readObject(ctx context.Context, r io.Reader, identities []age.Identity, sin
 		return Manifest{}, errors.New("read backup: no identities to decrypt with")
 	}
 	src := &sourceReader{r: r}
-	plain, err := age.Decrypt(src, identities...)
+	plain, err := age.Decrypt(bufio.NewReaderSize(src, copyBufferSize), identities...)
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
 		switch {

@@ -10,13 +10,18 @@ import (
 
 // Source is one member to be written: its name in the archive, the exact
 // number of bytes Open will yield, its permission bits, and how to open it.
-// Write opens a source twice (see the package documentation), so Open must
-// return the same content each time.
+//
+// SHA256, when set, is the lowercase hex SHA-256 of the content, known by
+// whoever produced it (a snapshot hashed while it was written). Write then
+// reads the source once and fails if the content does not hash to it; when
+// empty, Write opens the source twice (see the package documentation), so
+// Open must return the same content each time.
 type Source struct {
-	Name string
-	Size int64
-	Mode fs.FileMode
-	Open func() (io.ReadCloser, error)
+	Name   string
+	Size   int64
+	Mode   fs.FileMode
+	SHA256 string
+	Open   func() (io.ReadCloser, error)
 }
 
 // FileSource returns a Source for the regular file at path, stored as name.
