@@ -80,6 +80,10 @@ func From(v any) (*apd.Decimal, error) {
 	if err != nil || d.Form != apd.Finite {
 		return nil, fmt.Errorf("expected an amount, got %q", s)
 	}
+	// The ORM stores no more; bounding here keeps every later operation cheap.
+	if d.NumDigits() > 30 || d.Exponent < -12 || d.Exponent > 30 {
+		return nil, fmt.Errorf("the amount %s has too many digits", s)
+	}
 	return d, nil
 }
 
