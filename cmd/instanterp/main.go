@@ -25,7 +25,7 @@ const (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	code := runWithInput(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	stop()
 	os.Exit(code)
 }
@@ -33,6 +33,7 @@ func main() {
 // env gives commands their process environment, injected so tests can run in-process.
 type env struct {
 	ctx    context.Context
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	lookup func(string) (string, bool)
@@ -47,14 +48,20 @@ func commands() []command {
 	return []command{
 		{"serve", "run the HTTPS server", serveCommand},
 		{"tenant", "create, list, show, suspend, resume or delete tenants", tenantCommand},
+		{"user", "print or mail a user's one-time password reset or set-password link", userCommand},
 		{"backup", "run, list, verify, prune, restore or export backups; show their status", backupCommand},
 		{"dr", "disaster recovery: drill a restore of every tenant from one site", drCommand},
 		{"version", "print the version", versionCommand},
 	}
 }
 
+// run is runWithInput with nothing on standard input.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	e := env{ctx: ctx, stdout: stdout, stderr: stderr, lookup: lookup}
+	return runWithInput(ctx, args, strings.NewReader(""), stdout, stderr, lookup)
+}
+
+func runWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	e := env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stdout)
 		if len(args) == 0 {

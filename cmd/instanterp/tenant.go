@@ -11,15 +11,19 @@ import (
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/config"
 	"github.com/instant-erp/instanterp/internal/erp/demo"
+	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 const tenantUsage = `Usage: instanterp tenant SUBCOMMAND [flags]
 
 Subcommands:
-  create NAME --admin-email EMAIL [--demo]
-                                    provision a tenant with its own database
-                                    (--demo: load a demo data set)
+  create NAME --admin-email EMAIL [--demo] [--admin-password-file FILE|-]
+                                    provision a tenant with its own database and
+                                    print a one-time link for the administrator to
+                                    set a password (--admin-password-file: set it
+                                    from a file or standard input instead;
+                                    --demo: load a demo data set)
   list [--json]                     list tenants
   show NAME [--json]                show one tenant
   suspend NAME                      refuse all access until resumed
@@ -36,6 +40,7 @@ func tenantCommand(e env, args []string) error {
 	var (
 		adminEmail = new(string)
 		withDemo   = new(bool)
+		pwFile     = new(string)
 		asJSON     = new(bool)
 		yes        = new(bool)
 		wantName   = true
@@ -47,6 +52,7 @@ func tenantCommand(e env, args []string) error {
 	case "create":
 		adminEmail = fs.String("admin-email", "", "email address of the tenant's first administrator (required)")
 		withDemo = fs.Bool("demo", false, "load demo data: partners, products, orders, invoices and payments")
+		pwFile = fs.String("admin-password-file", "", "set the administrator's password from this file (- for standard input) instead of printing a set-password link")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON")
 		wantName = false
@@ -80,6 +86,18 @@ func tenantCommand(e env, args []string) error {
 	if sub == "delete" && !*yes {
 		return usagef("tenant delete destroys all of %s's data: add --yes to confirm", name)
 	}
+	var adminPassword string
+	if sub == "create" && *pwFile != "" {
+		// Checked before anything is created, so a refused password changes nothing.
+		if adminPassword, err = readPasswordFile(*pwFile, e.stdin); err != nil {
+			return err
+		}
+		if _, policy, err := passwordTools(); err != nil {
+			return err
+		} else if err := policy.Check(adminPassword); err != nil {
+			return usagef("--admin-password-file: %v", err)
+		}
+	}
 	cfg, err := fs.Load(e.lookup)
 	if err != nil {
 		return err
@@ -105,6 +123,7 @@ func tenantCommand(e env, args []string) error {
 			fmt.Fprintf(e.stdout, "Loaded demo data: %d partners, %d products, %d orders, %d invoices (%d paid)\n",
 				sum.Partners, sum.Products, sum.Orders, sum.Invoices, sum.Paid)
 		}
+		return adminAccess(e, p, t, adminPassword)
 	case "list":
 		ts, err := p.Catalogue.List(e.ctx)
 		if err != nil {
@@ -145,6 +164,34 @@ func tenantCommand(e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "Deleted tenant %s\n", name)
 	}
+	return nil
+}
+
+// adminAccess gives the new tenant's administrator a way in: the password from
+// --admin-password-file, or else a one-time set-password link. Neither a password
+// nor a hash is ever printed.
+func adminAccess(e env, p *app.Platform, t tenancy.Tenant, adminPassword string) error {
+	svc, closeTenant, err := openIdentity(e.ctx, p, t.Name)
+	if err != nil {
+		return err
+	}
+	defer closeTenant()
+	admin, err := svc.Accounts().UserByLogin(e.ctx, t.AdminEmail)
+	if err != nil {
+		return fmt.Errorf("find the administrator of %s: %w", t.Name, err)
+	}
+	if adminPassword != "" {
+		if err := svc.SetPassword(e.ctx, admin.ID, adminPassword, 0, identity.Origin{UserAgent: "instanterp tenant create"}); err != nil {
+			return fmt.Errorf("set the administrator's password: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "Set the password of administrator %s from --admin-password-file\n", admin.Login)
+		return nil
+	}
+	link, err := svc.Link(e.ctx, identity.InvitationLink, admin.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Administrator %s sets a password with this one-time link (valid 144 hours):\n%s\n", admin.Login, link)
 	return nil
 }
 
