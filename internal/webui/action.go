@@ -47,13 +47,18 @@ func (u *UI) action(rq *request, v *View, id int64) error {
 		return u.formWithError(rq, v, id, msg)
 	}
 	rq.setFlash("done")
-	rq.redirect(u.resultTarget(result, v, id))
+	rq.redirect(u.resultTarget(result, a, v, id))
 	return nil
 }
 
 // resultTarget follows an action's answer to the record it opened (an invoice
 // created from an order), when a view shows that model; otherwise back to the record.
-func (u *UI) resultTarget(result any, v *View, id int64) string {
+func (u *UI) resultTarget(result any, a Action, v *View, id int64) string {
+	if ids, ok := result.([]int64); ok && len(ids) > 0 && a.Opens != "" {
+		if tv, ok := u.byModel[a.Opens]; ok {
+			return fmt.Sprintf("/odoo/%s/%d", tv.Slug, ids[0])
+		}
+	}
 	if act, ok := result.(map[string]any); ok {
 		model, _ := act["res_model"].(string)
 		var target int64
@@ -145,9 +150,12 @@ func (u *UI) totals(rq *request, v *View, id int64) error {
 			return nil
 		})
 		if err != nil {
-			_, msg, ok := userFacing(err, v)
+			field, msg, ok := userFacing(err, v)
 			if !ok {
 				return err
+			}
+			if f, found := m.Field(field); found {
+				msg = f.Label() + ": " + msg
 			}
 			ans.Error = msg
 		}

@@ -86,10 +86,11 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 		return
 	}
 	ctx := r.Context()
-	tx, err := svc.db.Write.BeginTx(ctx, nil)
-	if r.Method != http.MethodPost {
-		tx, err = svc.db.Read.BeginTx(ctx, nil)
+	pool := svc.db.Read
+	if r.Method == http.MethodPost {
+		pool = svc.db.Write
 	}
+	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		u.fail(w, r, err)
 		return

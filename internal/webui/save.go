@@ -26,6 +26,13 @@ func (u *UI) parseForm(rq *request, v *View, id int64) (*submission, error) {
 			if isReadonly(f) {
 				continue
 			}
+			// A field the form did not send keeps its value (or gets its default on
+			// create); an unticked checkbox is the one input browsers leave out.
+			if _, sent := form[name]; !sent && f.Type != orm.Boolean {
+				if _, sentName := form[name+"__display"]; !sentName {
+					continue
+				}
+			}
 			val, shown, err := parseInput(rq.ctx, rq.env, f, form.Get(name), form.Get(name+"__display"))
 			sub.shown[name] = shown
 			var fe *fieldError

@@ -83,6 +83,9 @@ type Action struct {
 	// (all when empty).
 	States  []string
 	Primary bool
+	// Opens is the model of the records the method returns ids of (an invoice
+	// created from an order); the form of the first one is shown next.
+	Opens string
 }
 
 // Figure is a number on the dashboard: a count of records, or a sum of a field.
