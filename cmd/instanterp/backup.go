@@ -112,10 +112,12 @@ func backupCommand(e env, args []string) error {
 		return err
 	}
 	defer p.Close()
-	svc, err := p.Backups(e.ctx)
+	backups, err := p.Backups(e.ctx)
 	if err != nil {
 		return err
 	}
+	defer backups.Close()
+	svc := backups.Service
 	switch sub {
 	case "run":
 		return backupRun(e, p, svc, *tenant, *kind)

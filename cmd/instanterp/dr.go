@@ -97,6 +97,7 @@ func drCommand(e env, args []string) error {
 		if err != nil {
 			return err
 		}
+		defer svc.Close()
 		drill.Identities = svc.Identities()
 		if drill.Expected, err = svc.DrillExpectations(e.ctx, *siteName); err != nil {
 			return err

@@ -32,9 +32,20 @@ func (p *Platform) backupConfig(ctx context.Context) (backup.Config, error) {
 	return cfg, nil
 }
 
+// Backups is the backup service of a command that runs backups in the
+// foreground, with the job queue on which copies that fail are queued for
+// the workers to retry. Close releases the queue.
+type Backups struct {
+	*backup.Service
+	queue *jobs.Queue
+}
+
+// Close releases the job queue: on PostgreSQL, River's own connection pool.
+func (b *Backups) Close() error { return b.queue.Stop(context.Background()) }
+
 // Backups builds the backup service for commands that run backups in the
-// foreground: a copy that fails is queued for the job workers to retry.
-func (p *Platform) Backups(ctx context.Context) (*backup.Service, error) {
+// foreground. The caller must Close it.
+func (p *Platform) Backups(ctx context.Context) (*Backups, error) {
 	cfg, err := p.backupConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -44,7 +55,12 @@ func (p *Platform) Backups(ctx context.Context) (*backup.Service, error) {
 		return nil, err
 	}
 	cfg.Enqueue = queue.EnqueueReplication
-	return backup.New(cfg)
+	svc, err := backup.New(cfg)
+	if err != nil {
+		queue.Stop(ctx)
+		return nil, err
+	}
+	return &Backups{Service: svc, queue: queue}, nil
 }
 
 func (p *Platform) jobQueue(ctx context.Context) (*jobs.Queue, error) {

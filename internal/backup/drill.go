@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
 )
 
@@ -138,20 +139,17 @@ func drillTenant(ctx context.Context, cfg DrillConfig, helper *Service, tenant s
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(dir, "object.age")
-		sum, err := copyHashed(ctx, path, rc)
+		// As a restore does: one pass that hashes, decrypts and extracts
+		// into the scratch area (not synced: it is thrown away), then the
+		// database checks.
+		restored := filepath.Join(dir, "restored")
+		m, size, err := extractVerified(ctx, rc, wantSHA, cfg.Identities, restored, archive.ExtractOptions{Sync: syncNothing})
 		rc.Close()
 		if err != nil {
 			return err
 		}
-		if wantSHA != "" && sum != wantSHA {
-			return fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, wantSHA)
-		}
-		if st, err := os.Stat(path); err == nil {
-			res.Size = st.Size()
-		}
-		m, err := helper.extractChecked(ctx, path, cfg.Identities, filepath.Join(dir, "restored"), nil)
-		if err != nil {
+		res.Size = size
+		if err := helper.checkRestored(ctx, m, restored); err != nil {
 			return err
 		}
 		if m.Tenant != tenant || m.ID != info.ID {

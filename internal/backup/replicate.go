@@ -19,6 +19,16 @@ func (s *Service) Replicate(ctx context.Context, id, siteName string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.replicate(ctx, id, spec); err != nil {
+		return err
+	}
+	s.dropOutboxIfReplicated(ctx, id)
+	return nil
+}
+
+// replicate copies backup id to the site of spec unless it holds a
+// verified copy already, and records the outcome.
+func (s *Service) replicate(ctx context.Context, id string, spec site.Spec) error {
 	rec, err := s.cat.get(ctx, id)
 	if err != nil {
 		return err
@@ -32,10 +42,8 @@ func (s *Service) Replicate(ctx context.Context, id, siteName string) error {
 	}
 	if copyErr != nil {
 		s.cfg.Log.Warn("backup copy failed", "backup", rec.ID, "site", spec.Name, "err", copyErr)
-		return copyErr
 	}
-	s.dropOutboxIfReplicated(ctx, rec.ID)
-	return nil
+	return copyErr
 }
 
 func (s *Service) copyTo(ctx context.Context, rec Record, spec site.Spec) error {

@@ -60,14 +60,26 @@ func (s *Service) Restore(ctx context.Context, id string, opts RestoreOptions) (
 		return RestoreResult{}, err
 	}
 	defer os.RemoveAll(work)
-	path, err := s.fetchObject(ctx, rec, opts.Site, work)
+	src, err := s.openObject(ctx, rec, opts.Site)
 	if err != nil {
 		return RestoreResult{}, fmt.Errorf("restore %s: %w", rec.ID, err)
 	}
+	// Only the filestore is moved into place as extracted, so only it is
+	// synced; the database is copied from the work area into the live one,
+	// which is synced there.
 	dir := filepath.Join(work, "content")
-	m, err := s.extractChecked(ctx, path, s.identities(), dir, nil)
+	m, _, err := extractVerified(ctx, src, rec.SHA256, s.identities(), dir, archive.ExtractOptions{Sync: inFilestore})
+	src.Close()
 	if err != nil {
 		return RestoreResult{}, fmt.Errorf("restore %s: %w", rec.ID, err)
+	}
+	// An object with the catalogued SHA-256 whose test restore passed holds
+	// byte for byte the database that was checked then; any other backup is
+	// checked now, before anything is touched.
+	if !rec.Verified() {
+		if err := s.checkRestored(ctx, m, dir); err != nil {
+			return RestoreResult{}, fmt.Errorf("restore %s: %w", rec.ID, err)
+		}
 	}
 	if m.ID != rec.ID || m.Tenant != rec.Tenant || m.Engine != rec.Engine {
 		return RestoreResult{}, fmt.Errorf("restore %s: the object's manifest (%s of %s) does not match the catalogue", rec.ID, printable(m.ID), printable(m.Tenant))
@@ -101,12 +113,9 @@ func (s *Service) restoreInPlace(ctx context.Context, rec Record, m archive.Mani
 		}()
 	}
 	s.evict(t.Name)
-	safety, err := s.writeBackup(ctx, t, archive.KindFull, nil)
-	if err != nil {
+	safety, err := s.backup(ctx, t, archive.KindFull, nil)
+	if err != nil && !IsReplicationError(err) {
 		return RestoreResult{}, fmt.Errorf("restore %s: safety backup failed, nothing was changed: %w", rec.ID, err)
-	}
-	if _, err := s.replicateNew(ctx, safety); err != nil && !IsReplicationError(err) {
-		return RestoreResult{}, fmt.Errorf("restore %s: safety backup: %w", rec.ID, err)
 	}
 	switch t.Engine {
 	case store.SQLite:
@@ -125,6 +134,8 @@ func (s *Service) restoreInPlace(ctx context.Context, rec Record, m archive.Mani
 	s.cfg.Log.Info("backup restored in place", "tenant", t.Name, "backup", rec.ID, "safety_backup", safety.ID)
 	return RestoreResult{Tenant: t.Name, BackupID: rec.ID, SafetyBackup: safety.ID}, nil
 }
+
+func inFilestore(name string) bool { return strings.HasPrefix(name, filestorePrefix+"/") }
 
 func (s *Service) evict(name string) {
 	if s.cfg.Evict != nil {

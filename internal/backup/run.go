@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/tenancy"
@@ -16,10 +17,11 @@ import (
 type Progress func(done, total int64)
 
 // Run takes a backup of tenant (kind archive.KindDB or archive.KindFull):
-// snapshot, encrypted object in the outbox, test restore, catalogue, and a
-// copy on every site. A site that fails does not fail the backup: the copy is
-// retried later (Config.Enqueue) and the error is returned alongside the
-// record as a *ReplicationError.
+// snapshot, encrypted object in the outbox, catalogue, a verified copy on
+// every site, and a test restore. A site that fails does not fail the
+// backup: the copy is retried later (Config.Enqueue) and the error is
+// returned alongside the record as a *ReplicationError. A failed test
+// restore is recorded, logged as an error and shown by Status.
 func (s *Service) Run(ctx context.Context, tenant, kind string, progress Progress) (Record, error) {
 	if kind != archive.KindDB && kind != archive.KindFull {
 		return Record{}, fmt.Errorf("backup kind %q: want %s or %s", printable(kind), archive.KindDB, archive.KindFull)
@@ -28,28 +30,63 @@ func (s *Service) Run(ctx context.Context, tenant, kind string, progress Progres
 	if err != nil {
 		return Record{}, err
 	}
-	rec, err := s.writeBackup(ctx, t, kind, progress)
+	return s.backup(ctx, t, kind, progress)
+}
+
+// backup makes, records, replicates and verifies one backup of t.
+//
+// The test restore and the copies to the sites both only read the finished
+// object, so they run side by side: one is mostly decompression and SQLite's
+// integrity check, the other mostly disk and network.
+func (s *Service) backup(ctx context.Context, t tenancy.Tenant, kind string, progress Progress) (Record, error) {
+	rec, object, err := s.writeBackup(ctx, t, kind, progress)
 	if err != nil {
 		return Record{}, fmt.Errorf("back up tenant %q: %w", t.Name, err)
 	}
-	return s.replicateNew(ctx, rec)
+	var verifyErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		verifyErr = s.testRestore(ctx, object, rec.SHA256)
+		object.Close()
+	})
+	failed := s.copyToSites(ctx, rec)
+	wg.Wait()
+	if err := s.recordTestRestore(ctx, rec, verifyErr); err != nil {
+		return rec, err
+	}
+	return s.finishReplication(ctx, rec.ID, failed)
 }
 
-// writeBackup makes the object, verifies it and records it.
-func (s *Service) writeBackup(ctx context.Context, t tenancy.Tenant, kind string, progress Progress) (Record, error) {
+// recordTestRestore records the outcome of a new backup's test restore. A
+// cancelled test restore proves nothing and leaves the backup unverified.
+func (s *Service) recordTestRestore(ctx context.Context, rec Record, verifyErr error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if verifyErr != nil {
+		s.cfg.Log.Error("backup failed its test restore", "tenant", rec.Tenant, "backup", rec.ID, "err", verifyErr)
+	}
+	return s.cat.setVerification(ctx, rec.ID, s.now(), verifyErr)
+}
+
+// writeBackup makes the object in the outbox and records it in the
+// catalogue, not yet verified and on no site. It returns the object opened
+// for its test restore: opened before the catalogue knows it, so that no
+// replication job can have removed it from the outbox first.
+func (s *Service) writeBackup(ctx context.Context, t tenancy.Tenant, kind string, progress Progress) (_ Record, object *os.File, err error) {
 	created := s.now()
 	id, err := newID(created, kind)
 	if err != nil {
-		return Record{}, err
+		return Record{}, nil, err
 	}
 	work, err := s.newWorkDir("run-" + id)
 	if err != nil {
-		return Record{}, err
+		return Record{}, nil, err
 	}
 	defer os.RemoveAll(work)
 	snap, err := s.takeSnapshot(ctx, t, kind, work)
 	if err != nil {
-		return Record{}, err
+		return Record{}, nil, err
 	}
 	manifest := archive.Manifest{
 		ID: id, Tenant: t.Name, Kind: kind, Created: created,
@@ -57,28 +94,31 @@ func (s *Service) writeBackup(ctx context.Context, t tenancy.Tenant, kind string
 	}
 	res, err := s.writeOutbox(ctx, id, manifest, snap.members, progress)
 	if err != nil {
-		return Record{}, err
+		return Record{}, nil, err
 	}
 	rec := Record{
 		ID: id, Tenant: t.Name, TenantID: t.ID, Kind: kind, Engine: snap.engine, ObjectKey: ObjectKey(t.Name, id),
 		Created: created, Size: res.Size, SHA256: res.SHA256,
 	}
-	verifyErr := s.testRestoreFile(ctx, s.outboxPath(id), res.SHA256, rec.Engine)
-	if verifyErr == nil {
-		rec.VerifiedAt = s.now()
-	} else {
-		rec.VerifyError = verifyErr.Error()
-		s.cfg.Log.Error("backup failed its test restore", "tenant", t.Name, "backup", id, "err", verifyErr)
+	if object, err = os.Open(s.outboxPath(id)); err != nil {
+		os.Remove(s.outboxPath(id))
+		return Record{}, nil, fmt.Errorf("open object: %w", err)
 	}
 	if err := s.cat.insert(ctx, rec); err != nil {
+		object.Close()
 		os.Remove(s.outboxPath(id))
-		return Record{}, err
+		return Record{}, nil, err
 	}
-	return rec, nil
+	return rec, object, nil
 }
 
 // writeOutbox writes the object to a partial file and renames it into the
-// outbox once complete and synced, so a complete name is a complete object.
+// outbox once complete, so a complete name is a complete object.
+//
+// The object is not synced here: while every site takes a verified copy it
+// never needs to reach this disk, and the copies are synced where they land.
+// Only an object some site still lacks is synced (syncOutbox), because it is
+// then the source of later retries.
 func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, members []archive.Source, progress Progress) (res archive.Result, err error) {
 	if err := os.MkdirAll(s.outboxDir(), 0o700); err != nil {
 		return archive.Result{}, fmt.Errorf("create outbox: %w", err)
@@ -109,9 +149,6 @@ func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest
 	res, err = archive.Write(ctx, w, m, members, s.recipients())
 	if err != nil {
 		return archive.Result{}, err
-	}
-	if err := f.Sync(); err != nil {
-		return archive.Result{}, fmt.Errorf("sync object: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return archive.Result{}, fmt.Errorf("close object: %w", err)
@@ -152,27 +189,66 @@ func (e *ReplicationError) Error() string {
 	return msg + " the copy will be retried"
 }
 
-// replicateNew copies a fresh backup to every site.
-func (s *Service) replicateNew(ctx context.Context, rec Record) (Record, error) {
+// copyToSites puts a new backup on every site and returns the sites that
+// failed. The outbox object stays until finishReplication.
+func (s *Service) copyToSites(ctx context.Context, rec Record) map[string]error {
 	failed := map[string]error{}
 	for _, spec := range s.cfg.Sites {
-		if err := s.Replicate(ctx, rec.ID, spec.Name); err != nil {
+		if err := s.replicate(ctx, rec.ID, spec); err != nil {
 			failed[spec.Name] = err
-			if s.cfg.Enqueue != nil {
-				if qerr := s.cfg.Enqueue(context.WithoutCancel(ctx), rec.ID, spec.Name); qerr != nil {
-					s.cfg.Log.Error("cannot schedule replication retry", "backup", rec.ID, "site", spec.Name, "err", qerr)
-				}
+		}
+	}
+	return failed
+}
+
+// finishReplication drops the outbox object of a backup that every site
+// holds; otherwise it makes the object durable, as the source of the
+// retries it queues, and returns a *ReplicationError.
+func (s *Service) finishReplication(ctx context.Context, id string, failed map[string]error) (Record, error) {
+	if len(failed) == 0 {
+		s.dropOutboxIfReplicated(ctx, id)
+	} else {
+		if err := s.syncOutbox(id); err != nil {
+			s.cfg.Log.Error("cannot sync the outbox copy of a backup some site still lacks", "backup", id, "err", err)
+		}
+		for name := range failed {
+			if s.cfg.Enqueue == nil {
+				break
+			}
+			if qerr := s.cfg.Enqueue(context.WithoutCancel(ctx), id, name); qerr != nil {
+				s.cfg.Log.Error("cannot schedule replication retry", "backup", id, "site", name, "err", qerr)
 			}
 		}
 	}
-	out, err := s.cat.get(ctx, rec.ID)
+	out, err := s.cat.get(context.WithoutCancel(ctx), id)
 	if err != nil {
-		return rec, err
+		return Record{}, err
 	}
 	if len(failed) > 0 {
-		return out, &ReplicationError{BackupID: rec.ID, Sites: failed}
+		return out, &ReplicationError{BackupID: id, Sites: failed}
 	}
 	return out, nil
+}
+
+// syncOutbox makes the outbox object of id and its name durable.
+func (s *Service) syncOutbox(id string) error {
+	f, err := os.Open(s.outboxPath(id))
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	dir, err := os.Open(s.outboxDir())
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return dir.Sync()
 }
 
 // IsReplicationError reports whether err only says that some site still

@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,7 +23,7 @@ import (
 // ErrHashMismatch means a stored object is not the one the catalogue recorded.
 var ErrHashMismatch = errors.New("backup object does not match the catalogue's SHA-256")
 
-// Verify fetches backup id (from siteName, or the outbox or the first
+// Verify reads backup id (from siteName, or the outbox or the first
 // verified site when empty), checks its hash, and test-restores it into a
 // scratch location. The outcome is recorded in the catalogue; a failure is
 // also logged as an alert.
@@ -33,14 +32,10 @@ func (s *Service) Verify(ctx context.Context, id, siteName string) (Record, erro
 	if err != nil {
 		return Record{}, err
 	}
-	work, err := s.newWorkDir("verify-" + rec.ID)
-	if err != nil {
-		return Record{}, err
-	}
-	defer os.RemoveAll(work)
-	path, err := s.fetchObject(ctx, rec, siteName, work)
+	src, err := s.openObject(ctx, rec, siteName)
 	if err == nil {
-		err = s.testRestoreFile(ctx, path, rec.SHA256, rec.Engine)
+		err = s.testRestore(ctx, src, rec.SHA256)
+		src.Close()
 	}
 	if errors.Is(err, context.Canceled) {
 		return rec, err
@@ -55,63 +50,26 @@ func (s *Service) Verify(ctx context.Context, id, siteName string) (Record, erro
 	return s.cat.get(ctx, rec.ID)
 }
 
-// fetchObject copies the object of rec into dir, from siteName or (when
-// empty) the outbox or any verified site, and checks its SHA-256 against the
-// catalogue before anyone decrypts it.
-func (s *Service) fetchObject(ctx context.Context, rec Record, siteName string, dir string) (string, error) {
-	var src io.ReadCloser
-	if siteName != "" {
-		spec, err := s.siteSpec(siteName)
-		if err != nil {
-			return "", err
-		}
-		st, err := s.cfg.OpenSite(ctx, spec)
-		if err != nil {
-			return "", err
-		}
-		rc, err := st.Open(ctx, rec.ObjectKey)
-		if err != nil {
-			st.Close()
-			return "", err
-		}
-		src = &siteReader{ReadCloser: rc, site: st}
-	} else {
-		var err error
-		if src, err = s.openSource(ctx, rec, ""); err != nil {
-			return "", err
-		}
+// openObject opens the object of rec on siteName or, when empty, in the
+// outbox or on any site holding a verified copy.
+func (s *Service) openObject(ctx context.Context, rec Record, siteName string) (io.ReadCloser, error) {
+	if siteName == "" {
+		return s.openSource(ctx, rec, "")
 	}
-	defer src.Close()
-	path := filepath.Join(dir, "object.age")
-	sum, err := copyHashed(ctx, path, src)
+	spec, err := s.siteSpec(siteName)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if sum != rec.SHA256 {
-		return "", fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, rec.SHA256)
-	}
-	return path, nil
-}
-
-// copyHashed writes r to a new file at path and returns its SHA-256; on error
-// the file is removed.
-func copyHashed(ctx context.Context, path string, r io.Reader) (string, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	st, err := s.cfg.OpenSite(ctx, spec)
 	if err != nil {
-		return "", fmt.Errorf("create local copy: %w", err)
+		return nil, err
 	}
-	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), ctxReader{ctx: ctx, r: r})
-	if err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
+	rc, err := st.Open(ctx, rec.ObjectKey)
 	if err != nil {
-		os.Remove(path)
-		return "", fmt.Errorf("download object: %w", err)
+		st.Close()
+		return nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return &siteReader{ReadCloser: rc, site: st}, nil
 }
 
 type ctxReader struct {
@@ -126,59 +84,57 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// testRestoreFile checks the object at path: its hash (when wantSHA is set),
-// its decryption and every member, then restores the database into a scratch
-// location and checks its integrity and row counts against the manifest.
-func (s *Service) testRestoreFile(ctx context.Context, path, wantSHA, engine string) error {
-	if wantSHA != "" {
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return fmt.Errorf("hash object: %w", err)
-		}
-		if sum != wantSHA {
-			return fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, wantSHA)
-		}
-	}
+// testRestore reads the object from r once — its hash (when wantSHA is set),
+// its decryption and every member — restoring the database into a scratch
+// location, then checks the database's integrity and row counts against
+// the manifest. Nothing of the scratch copy is synced: it is thrown away.
+func (s *Service) testRestore(ctx context.Context, r io.Reader, wantSHA string) error {
 	work, err := s.newWorkDir("scratch")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	_, err = s.extractChecked(ctx, path, s.identities(), filepath.Join(work, "x"), databaseOnly)
-	return err
+	dir := filepath.Join(work, "x")
+	m, _, err := extractVerified(ctx, r, wantSHA, s.identities(), dir, archive.ExtractOptions{Allowed: databaseOnly, Sync: syncNothing})
+	if err != nil {
+		return err
+	}
+	return s.checkRestored(ctx, m, dir)
 }
 
 func databaseOnly(name string) bool { return strings.HasPrefix(name, "database/") }
 
-// extractChecked extracts the members allowed accepts from the object at
-// path into dir (which must not exist), then checks the database there.
-func (s *Service) extractChecked(ctx context.Context, path string, ids []age.Identity, dir string, allowed func(string) bool) (archive.Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return archive.Manifest{}, fmt.Errorf("open object: %w", err)
+func syncNothing(string) bool { return false }
+
+// extractVerified streams the object from r into dir (which must not
+// exist): it decrypts it and checks every member against the manifest and,
+// in the same pass, the object's SHA-256 against wantSHA when set. dir is
+// only ever a work area, so the content may land there before the hash is
+// known: on a mismatch it is removed and ErrHashMismatch returned, which
+// also takes precedence over a decryption error (a different object fails
+// to decrypt for that reason). It returns the manifest and the object size.
+func extractVerified(ctx context.Context, r io.Reader, wantSHA string, ids []age.Identity, dir string, opts archive.ExtractOptions) (archive.Manifest, int64, error) {
+	hr := newHashedReader(ctxReader{ctx: ctx, r: r})
+	m, err := archive.ExtractWith(ctx, hr, ids, dir, opts)
+	if ctx.Err() != nil {
+		os.RemoveAll(dir)
+		return archive.Manifest{}, 0, ctx.Err()
 	}
-	defer f.Close()
-	m, err := archive.Extract(ctx, f, ids, dir, allowed)
-	if err != nil {
-		return archive.Manifest{}, err
+	if wantSHA == "" {
+		return m, hr.n, err
 	}
-	if err := s.checkRestored(ctx, m, dir); err != nil {
-		return m, err
+	sum, rerr := hr.finish()
+	switch {
+	case rerr != nil && err != nil:
+		return archive.Manifest{}, 0, err
+	case rerr != nil:
+		os.RemoveAll(dir)
+		return archive.Manifest{}, 0, fmt.Errorf("read object: %w", rerr)
+	case sum != wantSHA:
+		os.RemoveAll(dir)
+		return archive.Manifest{}, 0, fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, wantSHA)
 	}
-	return m, nil
+	return m, hr.n, err
 }
 
 // checkRestored checks the database extracted into dir against manifest m.

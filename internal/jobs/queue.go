@@ -19,6 +19,10 @@ import (
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
+// ApplicationName is the PostgreSQL application_name of the queue's
+// connections.
+const ApplicationName = "instanterp-jobs"
+
 // Config is what a Queue needs.
 type Config struct {
 	Control *store.DB
@@ -83,7 +87,14 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 			return nil, err
 		}
 	case store.Postgres:
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: connect: %s", store.RedactURL(cfg.DatabaseURL))
+		}
+		// Named, so that operators (and tests) tell River's connections
+		// from the control database's in pg_stat_activity.
+		poolCfg.ConnConfig.RuntimeParams["application_name"] = ApplicationName
+		pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 		if err != nil {
 			return nil, fmt.Errorf("jobs: connect: %s", store.RedactURL(cfg.DatabaseURL))
 		}

@@ -28,7 +28,13 @@ func TestReplicationGapCatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs := []site.Spec{local, s3.Site("offsite", "frankfurt-2")}
+	offsite, err := site.ParseSpec("offsite@frankfurt-2="+s3.URL(s3.CreateBucket("offsite"), "ie"), func(name string) string {
+		return map[string]string{site.EnvS3AccessKey: s3.AccessKey(), site.EnvS3SecretKey: s3.SecretKey()}[name]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := []site.Spec{local, offsite}
 
 	control, err := store.OpenSQLite(filepath.Join(data, "control.db"), store.SQLiteOptions{})
 	if err != nil {

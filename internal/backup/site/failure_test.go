@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/instant-erp/instanterp/internal/backup/site/sitetest"
 )
 
 func TestS3Unavailable(t *testing.T) {
 	server := startVersityGW(t)
-	s, err := Open(context.Background(), server.bucketSpec("s3eu", ""))
+	s, err := Open(context.Background(), s3BucketSpec(t, server, "s3eu", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +26,7 @@ func TestS3Unavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	server.stop()
+	server.Stop()
 	// A generous guard only so that a regression hangs no CI run; the
 	// bounded retries make Put return long before it.
 	guard, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -38,11 +40,11 @@ func TestS3Unavailable(t *testing.T) {
 	if _, err := s.Stat(guard, "before.age"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Stat with the server stopped = %v, want ErrUnavailable", err)
 	}
-	if _, err := Open(guard, server.uncreatedBucketSpec("s3eu")); !errors.Is(err, ErrUnavailable) {
+	if _, err := Open(guard, s3UncreatedBucketSpec(t, server, "s3eu")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Open with the server stopped = %v, want ErrUnavailable", err)
 	}
 
-	server.start()
+	server.Start()
 	if _, err := s.Put(ctx, "after.age", strings.NewReader("up again")); err != nil {
 		t.Fatalf("Put after restart: %v", err)
 	}
@@ -53,7 +55,7 @@ func TestS3Unavailable(t *testing.T) {
 
 func TestSFTPUnavailableThenReconnects(t *testing.T) {
 	server := startSSHD(t)
-	spec := server.spec("offsite", server.knownHosts)
+	spec := sftpSpec(t, server, "offsite", server.KnownHosts())
 	s, err := Open(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func TestSFTPUnavailableThenReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	server.stop() // also ends the session serving our connection
+	server.Stop() // also ends the session serving our connection
 	if _, err := s.Put(ctx, "during.age", strings.NewReader("down")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Put with the server stopped = %v, want ErrUnavailable", err)
 	}
@@ -75,7 +77,7 @@ func TestSFTPUnavailableThenReconnects(t *testing.T) {
 		t.Fatalf("Open with the server stopped = %v, want ErrUnavailable", err)
 	}
 
-	server.start()
+	server.Start()
 	if _, err := s.Put(ctx, "after.age", strings.NewReader("up again")); err != nil {
 		t.Fatalf("Put after restart: %v", err)
 	}
@@ -89,10 +91,10 @@ func TestSFTPUnavailableThenReconnects(t *testing.T) {
 
 func TestSFTPRefusesWrongHostKey(t *testing.T) {
 	server := startSSHD(t)
-	impostor := writeSSHKey(t, filepath.Join(t.TempDir(), "other_host_key"))
+	impostor := sitetest.WriteSSHKey(t, filepath.Join(t.TempDir(), "other_host_key"))
 	wrong := filepath.Join(t.TempDir(), "known_hosts")
-	server.writeKnownHosts(wrong, impostor)
-	_, err := Open(context.Background(), server.spec("offsite", wrong))
+	server.WriteKnownHosts(wrong, impostor)
+	_, err := Open(context.Background(), sftpSpec(t, server, "offsite", wrong))
 	if !errors.Is(err, ErrHostKey) || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Open with a wrong known_hosts entry = %v, want ErrHostKey and not ErrUnavailable", err)
 	}
@@ -100,7 +102,7 @@ func TestSFTPRefusesWrongHostKey(t *testing.T) {
 	if !strings.Contains(err.Error(), "key mismatch") {
 		t.Fatalf("error does not say the key mismatched: %v", err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(server.dir, "sites")); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(server.Dir(), "sites")); len(entries) != 0 {
 		t.Fatalf("the impostor check came after writing: %v", entries)
 	}
 }
@@ -108,11 +110,11 @@ func TestSFTPRefusesWrongHostKey(t *testing.T) {
 func TestSFTPRefusesUnknownHost(t *testing.T) {
 	server := startSSHD(t)
 	other := filepath.Join(t.TempDir(), "known_hosts")
-	line := "[127.0.0.1]:1 " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(server.hostKey))) + "\n"
+	line := "[127.0.0.1]:1 " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(server.HostKey()))) + "\n"
 	if err := os.WriteFile(other, []byte(line), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(context.Background(), server.spec("offsite", other))
+	_, err := Open(context.Background(), sftpSpec(t, server, "offsite", other))
 	if !errors.Is(err, ErrHostKey) || !strings.Contains(err.Error(), "no key for") {
 		t.Fatalf("Open with the host missing from known_hosts = %v, want ErrHostKey", err)
 	}
@@ -120,9 +122,9 @@ func TestSFTPRefusesUnknownHost(t *testing.T) {
 
 func TestSFTPRefusesUnauthorizedKey(t *testing.T) {
 	server := startSSHD(t)
-	spec := server.spec("offsite", server.knownHosts)
+	spec := sftpSpec(t, server, "offsite", server.KnownHosts())
 	spec.SFTP.KeyFile = filepath.Join(t.TempDir(), "stranger")
-	writeSSHKey(t, spec.SFTP.KeyFile)
+	sitetest.WriteSSHKey(t, spec.SFTP.KeyFile)
 	_, err := Open(context.Background(), spec)
 	if err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("Open with an unauthorized key = %v, want a login refusal that is not ErrUnavailable", err)
@@ -131,7 +133,7 @@ func TestSFTPRefusesUnauthorizedKey(t *testing.T) {
 
 func TestSFTPRefusesReadableKeyFile(t *testing.T) {
 	server := startSSHD(t)
-	spec := server.spec("offsite", server.knownHosts)
+	spec := sftpSpec(t, server, "offsite", server.KnownHosts())
 	if err := os.Chmod(spec.SFTP.KeyFile, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +145,8 @@ func TestSFTPRefusesReadableKeyFile(t *testing.T) {
 
 func TestSFTPNoServerIsUnavailable(t *testing.T) {
 	server := startSSHD(t)
-	spec := server.spec("offsite", server.knownHosts)
-	server.stop()
+	spec := sftpSpec(t, server, "offsite", server.KnownHosts())
+	server.Stop()
 	if _, err := Open(context.Background(), spec); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Open without a server = %v, want ErrUnavailable", err)
 	}

@@ -78,7 +78,8 @@ func (s *fileSite) put(ctx context.Context, key string, r io.Reader) (obj Object
 		w = s.wrapWriter(f)
 	}
 	hr := newHashingReader(ctx, r)
-	if _, err := io.Copy(w, hr); err != nil {
+	// Large writes: os.File.ReadFrom would fall back to 32 KiB pieces.
+	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, hr, make([]byte, copyBufferSize)); err != nil {
 		if hr.err != nil {
 			return Object{}, fmt.Errorf("read source: %w", hr.err)
 		}

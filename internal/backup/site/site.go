@@ -73,7 +73,7 @@ func Verify(ctx context.Context, s Site, key, wantSHA256 string) error {
 	}
 	defer rc.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, contextReader{ctx: ctx, r: rc}); err != nil {
+	if _, err := io.CopyBuffer(h, contextReader{ctx: ctx, r: rc}, make([]byte, copyBufferSize)); err != nil {
 		return fmt.Errorf("verify %s on site %s: read: %w", key, s.Name(), err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != wantSHA256 {
@@ -81,6 +81,9 @@ func Verify(ctx context.Context, s Site, key, wantSHA256 string) error {
 	}
 	return nil
 }
+
+// copyBufferSize is the buffer objects are written and read back through.
+const copyBufferSize = 1 << 20
 
 // contextReader stops a long copy as soon as its context is done.
 type contextReader struct {

@@ -84,7 +84,7 @@ func openTestFileSite(t *testing.T) siteUnderTest {
 
 func openTestSFTPSite(t *testing.T) siteUnderTest {
 	server := startSSHD(t)
-	spec := server.spec("offsite", server.knownHosts)
+	spec := sftpSpec(t, server, "offsite", server.KnownHosts())
 	s, err := Open(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -104,14 +104,14 @@ func openTestSFTPSite(t *testing.T) siteUnderTest {
 
 func openTestS3Site(t *testing.T) siteUnderTest {
 	server := startVersityGW(t)
-	spec := server.bucketSpec("s3eu", "instanterp")
+	spec := s3BucketSpec(t, server, "s3eu", "instanterp")
 	faults := &partFaultTransport{next: newS3Transport()}
 	s, err := openS3Site(context.Background(), spec, faults)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	core := minio.Core{Client: server.client()}
+	core := minio.Core{Client: server.Client()}
 	return siteUnderTest{
 		Site: s,
 		leaveIncomplete: func(t *testing.T, key string) {
@@ -126,7 +126,7 @@ func openTestS3Site(t *testing.T) siteUnderTest {
 		},
 		leftovers: func(t *testing.T) int {
 			n := 0
-			for u := range server.client().ListIncompleteUploads(context.Background(), spec.S3.Bucket, "", true) {
+			for u := range server.Client().ListIncompleteUploads(context.Background(), spec.S3.Bucket, "", true) {
 				if u.Err != nil {
 					t.Fatal(u.Err)
 				}

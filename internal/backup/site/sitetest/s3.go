@@ -1,10 +1,6 @@
-// Package sitetest starts real storage servers for tests of code that uses
-// backup sites: versitygw for S3. A missing binary skips the test with the
-// command that installs it.
 package sitetest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"go/build"
@@ -13,15 +9,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-
-	"github.com/instant-erp/instanterp/internal/backup/site"
 )
 
 // S3 is a running versitygw with a posix backend that can be stopped and
@@ -33,122 +24,75 @@ type S3 struct {
 	dir    string
 	access string
 	secret string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
+	daemon *daemon
+}
+
+func versitygwBinary() (string, bool) {
+	if p, err := exec.LookPath("versitygw"); err == nil {
+		return p, true
+	}
+	p := filepath.Join(build.Default.GOPATH, "bin", "versitygw")
+	if _, err := os.Stat(p); err == nil {
+		return p, true
+	}
+	return "", false
 }
 
 // StartS3 starts versitygw on a free loopback port; it stops with the test.
 func StartS3(t testing.TB) *S3 {
 	t.Helper()
-	binary, err := exec.LookPath("versitygw")
-	if err != nil {
-		binary = filepath.Join(build.Default.GOPATH, "bin", "versitygw")
-		if _, err := os.Stat(binary); err != nil {
-			t.Skip("SKIPPING: versitygw not found in PATH or $GOPATH/bin; install it with: go install github.com/versity/versitygw/cmd/versitygw@latest")
-		}
+	binary, ok := versitygwBinary()
+	if !ok {
+		t.Skip("SKIPPING: versitygw not found in PATH or $GOPATH/bin; install it with: go install github.com/versity/versitygw/cmd/versitygw@latest")
 	}
-	s := &S3{t: t, binary: binary, port: freePort(t), dir: t.TempDir(), access: "testaccess", secret: "testsecret-" + strconv.Itoa(os.Getpid())}
+	s := &S3{t: t, binary: binary, port: FreePort(t), dir: t.TempDir(), access: "testaccess", secret: "testsecret-" + strconv.Itoa(os.Getpid())}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
-// Address is host:port of the server.
-func (s *S3) Address() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
-
-// Env answers the site package's credential variables.
-func (s *S3) Env(name string) string {
-	switch name {
-	case site.EnvS3AccessKey:
-		return s.access
-	case site.EnvS3SecretKey:
-		return s.secret
-	}
-	return ""
-}
-
-// Start (re)starts the server.
+// Start (re)starts the server; the data of earlier runs is still there.
 func (s *S3) Start() {
 	s.t.Helper()
-	if s.cmd != nil {
+	if s.daemon != nil && s.daemon.cmd != nil {
 		return
 	}
-	s.logs = &syncBuffer{}
-	s.cmd = exec.Command(s.binary, "--port", s.Address(), "--access", s.access, "--secret", s.secret, "--quiet", "posix", s.dir)
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start versitygw: %v", err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if conn, err := net.DialTimeout("tcp", s.Address(), time.Second); err == nil {
-			conn.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("versitygw did not listen on %s:\n%s", s.Address(), s.logs)
+	s.daemon = startDaemon(s.t, s.Address(), s.binary, "--port", s.Address(), "--access", s.access, "--secret", s.secret, "--quiet", "posix", s.dir)
 }
 
 // Stop stops the server; the data stays for the next Start.
-func (s *S3) Stop() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
-	s.cmd = nil
-}
+func (s *S3) Stop() { s.daemon.stop() }
 
-// Site creates a bucket and returns the spec of a site in it, labelled dc.
-func (s *S3) Site(name, dc string) site.Spec {
+// Address is host:port of the server.
+func (s *S3) Address() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// AccessKey and SecretKey are the server's credentials.
+func (s *S3) AccessKey() string { return s.access }
+
+// SecretKey is the server's secret key.
+func (s *S3) SecretKey() string { return s.secret }
+
+// Client is a minio client of the server.
+func (s *S3) Client() *minio.Client {
 	s.t.Helper()
 	c, err := minio.New(s.Address(), &minio.Options{Creds: credentials.NewStaticV4(s.access, s.secret, ""), BucketLookup: minio.BucketLookupPath})
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return c
+}
+
+// CreateBucket creates bucket bk-<name> and returns its name.
+func (s *S3) CreateBucket(name string) string {
+	s.t.Helper()
 	bucket := "bk-" + name
-	if err := c.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}); err != nil {
+	if err := s.Client().MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}); err != nil {
 		s.t.Fatalf("create bucket %s: %v", bucket, err)
 	}
-	raw := fmt.Sprintf("%s@%s=s3://%s/ie?endpoint=http://%s&path_style=true&region=us-east-1", name, dc, bucket, s.Address())
-	spec, err := site.ParseSpec(raw, s.Env)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return spec
+	return bucket
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// URL is the s3:// URL of a site under prefix in bucket on this server.
+func (s *S3) URL(bucket, prefix string) string {
+	return fmt.Sprintf("s3://%s/%s?endpoint=http://%s&path_style=true&region=us-east-1", bucket, prefix, s.Address())
 }
