@@ -238,7 +238,7 @@ var moveStates = []orm.SelectionOption{{Value: StateDraft, Label: "Draft"}, {Val
 func moveModel() *orm.Model {
 	amount := func(name, label string, pick func(Totals) *apd.Decimal) *orm.Field {
 		return &orm.Field{Name: name, Type: orm.Monetary, CurrencyField: "currency_id", String: label, Compute: moveAmountField(pick), Store: true,
-			Depends: []string{"line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids", "line_ids.display_type", "line_ids.debit", "currency_id", "move_type"}}
+			Depends: []string{"line_ids", "line_ids.price_subtotal", "line_ids.price_total", "line_ids.tax_ids", "line_ids.display_type", "currency_id", "move_type"}}
 	}
 	return &orm.Model{
 		Name: Move, Description: "Journal Entry", Order: "date desc, name desc, id desc",

@@ -23,6 +23,7 @@ type PaymentOptions struct {
 // note) of an open posted invoice, posts it and reconciles it with the invoice.
 // It refuses more than the amount due.
 func RegisterPayment(ctx context.Context, env *orm.Env, invoiceID int64, opts PaymentOptions) (int64, error) {
+	ctx = WithLookups(ctx)
 	moves, err := loadMoves(ctx, env, []int64{invoiceID})
 	if err != nil {
 		return 0, err
@@ -97,6 +98,7 @@ func RegisterPayment(ctx context.Context, env *orm.Env, invoiceID int64, opts Pa
 // PostPayments creates and posts the journal entry of payments that have none:
 // the bank or cash account against the customer's receivable.
 func PostPayments(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = WithLookups(ctx)
 	recs, err := env.Read(ctx, Payment, ids, []string{"move_id", "payment_type", "partner_id", "amount", "currency_id", "date", "journal_id", "company_id", "memo"})
 	if err != nil {
 		return err
@@ -186,6 +188,7 @@ type ReverseOptions struct {
 
 // Reverse creates the credit note of a posted invoice, with the same lines.
 func Reverse(ctx context.Context, env *orm.Env, invoiceID int64, opts ReverseOptions) (int64, error) {
+	ctx = WithLookups(ctx)
 	moves, err := loadMoves(ctx, env, []int64{invoiceID})
 	if err != nil {
 		return 0, err

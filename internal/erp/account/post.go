@@ -106,6 +106,7 @@ func DueDate(invoiceDate string, days int) (string, error) {
 // its product lines: each product line's amount, one line per tax, and the
 // receivable line that balances them (and absorbs the rounding of conversion).
 func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
+	ctx = WithLookups(ctx)
 	moves, err := loadMoves(ctx, env, []int64{moveID})
 	if err != nil {
 		return err
@@ -252,6 +253,7 @@ func touch(ctx context.Context, env *orm.Env, model string, ids []int64) error {
 // Post posts draft moves: invoices get their journal items rebuilt, every move is
 // checked to balance, and takes the next number of its journal for its year.
 func Post(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = WithLookups(ctx)
 	for _, id := range ids {
 		if err := postOne(ctx, env, id); err != nil {
 			return err
@@ -293,7 +295,14 @@ func postOne(ctx context.Context, env *orm.Env, id int64) error {
 			return err
 		}
 		mc.date = mc.invoiceDate
-	} else if mc.currency == mc.companyCur {
+	} else {
+		// An entry's total is the sum of its debits, which the amounts do not
+		// follow line by line: rewriting the type refreshes them.
+		if err := env.Write(ctx, Move, []int64{id}, map[string]any{"move_type": mc.moveType}); err != nil {
+			return err
+		}
+	}
+	if !mc.isInvoice() && mc.currency == mc.companyCur {
 		// In the company's currency the amount in currency is the balance itself.
 		recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "=", id), []string{"balance", "amount_currency"}, orm.SearchOptions{})
 		if err != nil {
@@ -396,6 +405,7 @@ func counterFor(ctx context.Context, su *orm.Env, journal int64, prefix string) 
 // numbers, with reason in their history. Billing users only; refused when the
 // company locks posted entries or a journal item is reconciled.
 func ResetToDraft(ctx context.Context, env *orm.Env, ids []int64, reason string) error {
+	ctx = WithLookups(ctx)
 	if err := requireGroup(ctx, env, GroupBilling, "reset entries to draft"); err != nil {
 		return err
 	}
@@ -437,6 +447,7 @@ func ResetToDraft(ctx context.Context, env *orm.Env, ids []int64, reason string)
 
 // Cancel cancels draft moves.
 func Cancel(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = WithLookups(ctx)
 	moves, err := loadMoves(ctx, env, ids)
 	if err != nil {
 		return err

@@ -51,6 +51,7 @@ func openItems(ctx context.Context, env *orm.Env, ids []int64) ([]*openItem, err
 // left in the company's currency when the foreign amount is settled is booked as
 // an exchange difference. Fully settled groups get an account.full.reconcile.
 func Reconcile(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = WithLookups(ctx)
 	items, err := openItems(ctx, env, uniq(ids))
 	if err != nil {
 		return err

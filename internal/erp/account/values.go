@@ -58,15 +58,21 @@ func CurrencyDigits(ctx context.Context, env *orm.Env, currencyID int64) (int, e
 	if currencyID == 0 {
 		return 0, &orm.ValidationError{Message: "a currency is required"}
 	}
-	r, err := readOne(ctx, env.Sudo(), "res.currency", currencyID, "decimal_places")
-	if err != nil {
-		return 0, err
-	}
-	return int(r["decimal_places"].(int64)), nil
+	return memo(ctx, "digits", currencyID, func() (int, error) {
+		r, err := readOne(ctx, env.Sudo(), "res.currency", currencyID, "decimal_places")
+		if err != nil {
+			return 0, err
+		}
+		return int(r["decimal_places"].(int64)), nil
+	})
 }
 
 // CompanyCurrency returns the currency of a company.
 func CompanyCurrency(ctx context.Context, env *orm.Env, companyID int64) (int64, error) {
+	return memo(ctx, "company-currency", companyID, func() (int64, error) { return companyCurrency(ctx, env, companyID) })
+}
+
+func companyCurrency(ctx context.Context, env *orm.Env, companyID int64) (int64, error) {
 	r, err := readOne(ctx, env.Sudo(), "res.company", companyID, "currency_id")
 	if err != nil {
 		return 0, err
@@ -79,6 +85,10 @@ func CompanyCurrency(ctx context.Context, env *orm.Env, companyID int64) (int64,
 
 // RoundingMethod returns the company's tax rounding method.
 func RoundingMethod(ctx context.Context, env *orm.Env, companyID int64) (string, error) {
+	return memo(ctx, "rounding", companyID, func() (string, error) { return roundingMethod(ctx, env, companyID) })
+}
+
+func roundingMethod(ctx context.Context, env *orm.Env, companyID int64) (string, error) {
 	r, err := readOne(ctx, env.Sudo(), "res.company", companyID, "tax_calculation_rounding_method")
 	if err != nil {
 		return "", err
@@ -91,17 +101,21 @@ func RoundingMethod(ctx context.Context, env *orm.Env, companyID int64) (string,
 
 // TaxSpecs reads taxes for computation.
 func TaxSpecs(ctx context.Context, env *orm.Env, ids []int64) ([]TaxSpec, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	recs, err := env.Sudo().Read(ctx, "account.tax", ids, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]TaxSpec, len(recs))
-	for i, r := range recs {
-		out[i] = TaxSpec{ID: r["id"].(int64), Name: Str(r["name"]), AmountType: Str(r["amount_type"]), Amount: Dec(r["amount"]),
-			PriceInclude: r["price_include"] == true, AccountID: M2O(r["account_id"]), Sequence: r["sequence"].(int64)}
+	out := make([]TaxSpec, 0, len(ids))
+	for _, id := range ids {
+		t, err := memo(ctx, "tax", id, func() (TaxSpec, error) {
+			recs, err := env.Sudo().Read(ctx, "account.tax", []int64{id}, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
+			if err != nil {
+				return TaxSpec{}, err
+			}
+			r := recs[0]
+			return TaxSpec{ID: id, Name: Str(r["name"]), AmountType: Str(r["amount_type"]), Amount: Dec(r["amount"]),
+				PriceInclude: r["price_include"] == true, AccountID: M2O(r["account_id"]), Sequence: r["sequence"].(int64)}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -64,6 +64,7 @@ func refuse(format string, args ...any) error {
 // Confirm turns quotations into sales orders. Every line's product must still be
 // active, and there must be a line.
 func Confirm(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = account.WithLookups(ctx)
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
 		return err
@@ -106,6 +107,7 @@ func Confirm(ctx context.Context, env *orm.Env, ids []int64) error {
 // Cancel cancels orders, and their draft invoices. Orders with posted invoices
 // must have them credited first.
 func Cancel(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = account.WithLookups(ctx)
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
 		return err
@@ -204,6 +206,7 @@ var quotationMail = template.Must(template.New("quotation").Parse(
 // SendQuotation mails the customer a link to each quotation (the mail is queued
 // for the mail transport) and marks drafts as sent. It returns the queued mails.
 func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, baseURL string, now time.Time) ([]int64, error) {
+	ctx = account.WithLookups(ctx)
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
 		return nil, err
@@ -267,6 +270,7 @@ func currencyName(v any) string {
 // named lines (partial invoicing); each must be positive and at most what is
 // left to invoice.
 func CreateInvoices(ctx context.Context, env *orm.Env, ids []int64, quantities map[int64]*apd.Decimal) ([]int64, error) {
+	ctx = account.WithLookups(ctx)
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
 		return nil, err

@@ -273,3 +273,37 @@ func uniq(ids []int64) []int64 {
 	}
 	return out
 }
+
+// mirrorOrder copies a field of the order onto its lines.
+func mirrorOrder(field string) orm.ComputeFunc {
+	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
+		lines, err := env.Read(ctx, OrderLine, ids, []string{"order_id"})
+		if err != nil {
+			return nil, err
+		}
+		var orders []int64
+		for _, l := range lines {
+			orders = append(orders, account.M2O(l["order_id"]))
+		}
+		recs, err := env.Read(ctx, Order, uniq(orders), []string{field})
+		if err != nil {
+			return nil, err
+		}
+		byOrder := map[int64]any{}
+		for _, r := range recs {
+			v := r[field]
+			if p, ok := v.([]any); ok && len(p) == 2 {
+				v = p[0]
+			}
+			if v == false {
+				v = nil
+			}
+			byOrder[r["id"].(int64)] = v
+		}
+		out := make(map[int64]any, len(ids))
+		for _, l := range lines {
+			out[l["id"].(int64)] = byOrder[account.M2O(l["order_id"])]
+		}
+		return out, nil
+	}
+}

@@ -161,7 +161,11 @@ func orderLineModel() *orm.Model {
 			{Name: "currency_id", Type: orm.Many2one, Comodel: "res.currency", Related: "order_id.currency_id"},
 			{Name: "company_id", Type: orm.Many2one, Comodel: "res.company", Related: "order_id.company_id"},
 			{Name: "state", Type: orm.Selection, Selection: orderStates, Related: "order_id.state"},
-			{Name: "order_partner_id", Type: orm.Many2one, Comodel: "res.partner", Related: "order_id.partner_id", String: "Customer"},
+			// Stored so that sales can be grouped by customer and month.
+			{Name: "order_partner_id", Type: orm.Many2one, Comodel: "res.partner", String: "Customer", Index: true, Store: true,
+				Compute: mirrorOrder("partner_id"), Depends: []string{"order_id.partner_id"}},
+			{Name: "date_order", Type: orm.Datetime, String: "Order Date", Index: true, Store: true,
+				Compute: mirrorOrder("date_order"), Depends: []string{"order_id.date_order"}},
 			{Name: "salesman_id", Type: orm.Many2one, Comodel: "res.users", Related: "order_id.user_id", String: "Salesperson"},
 		},
 		Checks: []orm.Check{{Name: "line_amounts", Fields: []string{"product_uom_qty", "price_unit", "discount", "order_id"}, Func: checkLine}},

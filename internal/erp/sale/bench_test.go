@@ -1,0 +1,150 @@
+package sale_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/instant-erp/instanterp/internal/erp/account"
+	"github.com/instant-erp/instanterp/internal/erp/erptest"
+	"github.com/instant-erp/instanterp/internal/erp/product"
+	"github.com/instant-erp/instanterp/internal/erp/sale"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
+	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/store/storetest"
+)
+
+// benchShop installs a tenant with 10 taxed products and 50 customers.
+func benchShop(b *testing.B, e storetest.Engine) (*erptest.Tenant, []int64, []int64, int64) {
+	tn := erptest.Install(b, e)
+	company := tn.MainCompany()
+	var products, customers []int64
+	var tax int64
+	tn.Sudo(func(ctx context.Context, env *orm.Env) error {
+		taxes, err := env.Search(ctx, account.Tax, seed.Dom("name", "=", "15%", "company_id", "=", company), orm.SearchOptions{})
+		if err != nil {
+			return err
+		}
+		tax = taxes[0]
+		for i := 0; i < 10; i++ {
+			tmpl, err := erptest.Create(ctx, env, "product.template", map[string]any{"name": fmt.Sprintf("Product %d", i), "list_price": fmt.Sprintf("%d.%02d", 10+i, i*7),
+				"company_id": company, "taxes_id": []any{[]any{6, 0, []any{tax}}}})
+			if err != nil {
+				return err
+			}
+			v, err := product.VariantOf(ctx, env, tmpl)
+			if err != nil {
+				return err
+			}
+			products = append(products, v)
+		}
+		for i := 0; i < 50; i++ {
+			p, err := erptest.Create(ctx, env, "res.partner", map[string]any{"name": fmt.Sprintf("Customer %02d", i), "is_company": true, "company_id": company})
+			if err != nil {
+				return err
+			}
+			customers = append(customers, p)
+		}
+		return nil
+	})
+	return tn, products, customers, tax
+}
+
+func orderLines(products []int64, tax int64, n int) []any {
+	lines := make([]any, n)
+	for j := range lines {
+		lines[j] = []any{0, 0, map[string]any{"product_id": products[j%len(products)], "product_uom_qty": float64(1 + j%5),
+			"price_unit": fmt.Sprintf("%d.%02d", 10+j, j*7%100), "tax_id": []any{[]any{6, 0, []any{tax}}}}}
+	}
+	return lines
+}
+
+// BenchmarkOrderToCash measures one sales order of 10 lines through its whole
+// life, each step its own transaction as a user would do it: create, confirm,
+// invoice, post, register the payment. ns/op is the cost per document.
+func BenchmarkOrderToCash(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e.Name), func(b *testing.B) {
+			tn, products, customers, tax := benchShop(b, e)
+			lines := orderLines(products, tax, 10)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				var order, invoice int64
+				steps := []func(ctx context.Context, env *orm.Env) error{
+					func(ctx context.Context, env *orm.Env) error {
+						var err error
+						order, err = erptest.Create(ctx, env, sale.Order, map[string]any{"partner_id": customers[i%len(customers)], "order_line": lines})
+						return err
+					},
+					func(ctx context.Context, env *orm.Env) error { return sale.Confirm(ctx, env, []int64{order}) },
+					func(ctx context.Context, env *orm.Env) error {
+						ids, err := sale.CreateInvoices(ctx, env, []int64{order}, nil)
+						if err == nil {
+							invoice = ids[0]
+						}
+						return err
+					},
+					func(ctx context.Context, env *orm.Env) error { return account.Post(ctx, env, []int64{invoice}) },
+					func(ctx context.Context, env *orm.Env) error {
+						_, err := account.RegisterPayment(ctx, env, invoice, account.PaymentOptions{})
+						return err
+					},
+				}
+				for _, step := range steps {
+					if err := tn.As(tn.Admin, step); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReadGroupSalesByMonthAndCustomer groups 100,000 order lines (set
+// INSTANTERP_BENCH_LINES to change) by month and customer, summing the subtotal.
+func BenchmarkReadGroupSalesByMonthAndCustomer(b *testing.B) {
+	total := 100000
+	if s := os.Getenv("INSTANTERP_BENCH_LINES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 50 {
+			b.Fatalf("INSTANTERP_BENCH_LINES=%q", s)
+		}
+		total = n
+	}
+	const perOrder = 50
+	for _, e := range storetest.Engines() {
+		b.Run(string(e.Name), func(b *testing.B) {
+			tn, products, customers, tax := benchShop(b, e)
+			lines := orderLines(products, tax, perOrder)
+			for done := 0; done < total; {
+				tn.Sudo(func(ctx context.Context, env *orm.Env) error {
+					var batch []map[string]any
+					for k := 0; k < 20 && done < total; k++ {
+						n := done / perOrder
+						batch = append(batch, map[string]any{"partner_id": customers[n%len(customers)], "user_id": tn.Admin,
+							"date_order": fmt.Sprintf("%d-%02d-%02d 10:00:00", 2025+n%2, 1+n%12, 1+n%28), "order_line": lines})
+						done += perOrder
+					}
+					_, err := env.Create(ctx, sale.Order, batch)
+					return err
+				})
+			}
+			var groups int
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := tn.As(tn.Admin, func(ctx context.Context, env *orm.Env) error {
+					res, err := env.ReadGroup(ctx, sale.OrderLine, seed.Dom(), []string{"price_subtotal:sum", "product_uom_qty:sum"},
+						[]string{"date_order:month", "order_partner_id"}, orm.GroupOptions{})
+					groups = len(res)
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(total), "lines")
+			b.ReportMetric(float64(groups), "groups")
+		})
+	}
+}
