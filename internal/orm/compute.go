@@ -130,15 +130,8 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		if err != nil {
 			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
 		}
-		q := fmt.Sprintf(`UPDATE %s SET %s = ? WHERE "id" = ?`, quote(f.model.Table), quote(f.Name))
-		for _, id := range ids {
-			param, err := e.d.toColumn(f, vals[id])
-			if err != nil {
-				return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
-			}
-			if _, err := e.exec(ctx, q, param, id); err != nil {
-				return e.dbError(f.model, opWrite, err)
-			}
+		if err := e.storeComputed(ctx, f, ids, vals); err != nil {
+			return err
 		}
 		deps, err := e.dependents(ctx, f.model, ids, map[string]bool{f.Name: true})
 		if err != nil {
@@ -147,6 +140,46 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		next.merge(deps)
 	}
 	return e.recompute(ctx, next, round+1)
+}
+
+// storeComputed writes computed values, one UPDATE per distinct value: many
+// records share theirs (a flag, a company), so a batch costs few statements.
+func (e *Env) storeComputed(ctx context.Context, f *Field, ids []int64, vals map[int64]any) error {
+	type group struct {
+		param any
+		ids   []int64
+	}
+	var groups []*group
+	byValue := map[any]*group{}
+	for _, id := range ids {
+		param, err := e.d.toColumn(f, vals[id])
+		if err != nil {
+			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
+		}
+		key := param
+		switch param.(type) {
+		case nil, bool, int64, float64, string:
+		default:
+			key = new(int) // not comparable as a map key: a group of its own
+		}
+		g := byValue[key]
+		if g == nil {
+			g = &group{param: param}
+			byValue[key] = g
+			groups = append(groups, g)
+		}
+		g.ids = append(g.ids, id)
+	}
+	for _, g := range groups {
+		for start := 0; start < len(g.ids); start += linkCheckChunk {
+			end := min(start+linkCheckChunk, len(g.ids))
+			q := fmt.Sprintf(`UPDATE %s SET %s = ? WHERE "id" IN (%s)`, quote(f.model.Table), quote(f.Name), placeholders(end-start))
+			if _, err := e.exec(ctx, q, append([]any{g.param}, int64Args(g.ids[start:end])...)...); err != nil {
+				return e.dbError(f.model, opWrite, err)
+			}
+		}
+	}
+	return nil
 }
 
 // runChecks runs the model's Go constraints concerned by the change (all of them

@@ -39,11 +39,38 @@ type schemaMigrator struct {
 	d   dialect
 	db  *store.DB
 	tx  *sql.Tx
+	// pending holds DDL statements (without arguments) not sent yet: PostgreSQL
+	// takes them as one script, a round trip instead of one per statement,
+	// which is most of the time a new tenant's schema takes.
+	pending []string
 }
 
 func (s *schemaMigrator) exec(ctx context.Context, query string, args ...any) error {
+	if len(args) == 0 && s.d.postgres() {
+		s.pending = append(s.pending, query)
+		return nil
+	}
+	if err := s.flush(ctx); err != nil {
+		return err
+	}
 	if _, err := s.tx.ExecContext(ctx, s.db.Rebind(query), args...); err != nil {
 		return fmt.Errorf("%s: %w", firstLine(query), err)
+	}
+	return nil
+}
+
+// flush sends the pending statements; the schema is read only after it.
+func (s *schemaMigrator) flush(ctx context.Context) error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	script := strings.Join(s.pending, ";\n")
+	first := s.pending[0]
+	s.pending = nil
+	// Without arguments the driver uses the simple protocol, which runs a
+	// script of several statements.
+	if _, err := s.tx.ExecContext(ctx, script); err != nil {
+		return fmt.Errorf("schema statements from %s: %w", firstLine(first), err)
 	}
 	return nil
 }
@@ -76,7 +103,7 @@ func (s *schemaMigrator) run(ctx context.Context) error {
 	}
 	if s.d.postgres() {
 		for _, m := range models {
-			if err := s.addForeignKeys(ctx, m); err != nil {
+			if err := s.addForeignKeys(ctx, m, created[m.Table]); err != nil {
 				return err
 			}
 		}
@@ -89,7 +116,10 @@ func (s *schemaMigrator) run(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.syncModelCatalogue(ctx, models)
+	if err := s.syncModelCatalogue(ctx, models); err != nil {
+		return err
+	}
+	return s.flush(ctx)
 }
 
 func (s *schemaMigrator) existingTables(ctx context.Context) (map[string]bool, error) {
@@ -101,6 +131,9 @@ func (s *schemaMigrator) existingTables(ctx context.Context) (map[string]bool, e
 }
 
 func (s *schemaMigrator) names(ctx context.Context, q string, args ...any) (map[string]bool, error) {
+	if err := s.flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.tx.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("inspect schema: %w", err)
@@ -180,11 +213,17 @@ func (s *schemaMigrator) addMissingColumns(ctx context.Context, m *Model) error 
 	return nil
 }
 
-func (s *schemaMigrator) addForeignKeys(ctx context.Context, m *Model) error {
-	have, err := s.names(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = CAST(? AS regclass) AND contype = 'f'`, quote(m.Table))
-	if err != nil {
-		return err
+// addForeignKeys adds the missing foreign keys of m's table in one ALTER TABLE;
+// a table created in this run has none yet.
+func (s *schemaMigrator) addForeignKeys(ctx context.Context, m *Model, created bool) error {
+	have := map[string]bool{}
+	if !created {
+		var err error
+		if have, err = s.names(ctx, `SELECT conname FROM pg_constraint WHERE conrelid = CAST(? AS regclass) AND contype = 'f'`, quote(m.Table)); err != nil {
+			return err
+		}
 	}
+	var clauses []string
 	for _, f := range m.Fields {
 		if f.Type != Many2one || !f.IsStored() {
 			continue
@@ -193,11 +232,14 @@ func (s *schemaMigrator) addForeignKeys(ctx context.Context, m *Model) error {
 		if have[name] {
 			continue
 		}
-		q := fmt.Sprintf(`ALTER TABLE %s ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s("id") ON DELETE %s`,
-			quote(m.Table), quote(name), quote(f.Name), quote(s.reg.models[f.Comodel].Table), onDeleteSQL(f.OnDelete))
-		if err := s.exec(ctx, q); err != nil {
-			return fmt.Errorf("foreign key %s.%s: %w", m.Name, f.Name, err)
-		}
+		clauses = append(clauses, fmt.Sprintf(`ADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s("id") ON DELETE %s`,
+			quote(name), quote(f.Name), quote(s.reg.models[f.Comodel].Table), onDeleteSQL(f.OnDelete)))
+	}
+	if len(clauses) == 0 {
+		return nil
+	}
+	if err := s.exec(ctx, fmt.Sprintf("ALTER TABLE %s %s", quote(m.Table), strings.Join(clauses, ", "))); err != nil {
+		return fmt.Errorf("foreign keys of %s: %w", m.Name, err)
 	}
 	return nil
 }
@@ -287,6 +329,9 @@ func (s *schemaMigrator) syncModelCatalogue(ctx context.Context, models []*Model
 	if err != nil {
 		return err
 	}
+	var tuples []string
+	var args []any
+	now := nowUTC()
 	for _, m := range models {
 		if have[m.Name] {
 			continue
@@ -295,10 +340,15 @@ func (s *schemaMigrator) syncModelCatalogue(ctx context.Context, models []*Model
 		if desc == "" {
 			desc = m.Name
 		}
-		if err := s.exec(ctx, `INSERT INTO "ir_model" ("name", "model", "create_date", "write_date") VALUES (?, ?, ?, ?)`,
-			desc, m.Name, nowUTC(), nowUTC()); err != nil {
-			return fmt.Errorf("record model %s: %w", m.Name, err)
-		}
+		tuples = append(tuples, "(?, ?, ?, ?)")
+		args = append(args, desc, m.Name, now, now)
+	}
+	if len(tuples) == 0 {
+		return nil
+	}
+	// A registry holds a few hundred models at most: one statement fits.
+	if err := s.exec(ctx, `INSERT INTO "ir_model" ("name", "model", "create_date", "write_date") VALUES `+strings.Join(tuples, ", "), args...); err != nil {
+		return fmt.Errorf("record models: %w", err)
 	}
 	return nil
 }
