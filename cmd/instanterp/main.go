@@ -51,6 +51,7 @@ func commands() []command {
 		{"user", "print or mail a user's one-time password reset or set-password link", userCommand},
 		{"backup", "run, list, verify, prune, restore or export backups; show their status", backupCommand},
 		{"dr", "disaster recovery: drill a restore of every tenant from one site", drCommand},
+		{"doctor", "check the configuration and the backups; one line per problem", doctorCommand},
 		{"version", "print the version", versionCommand},
 	}
 }
