@@ -1,19 +1,24 @@
 package identity
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/instant-erp/instanterp/internal/auth/ceremony"
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/mail"
 	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/secrets"
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
@@ -29,17 +34,29 @@ type Config struct {
 	Hasher *password.Hasher
 	Policy *password.Policy
 	// Mail sends links; nil means links can be created and printed but not mailed.
-	Mail   mail.Sender
-	Logger *slog.Logger
-	Now    func() time.Time
+	Mail mail.Sender
+	// Key seals the secrets of external identity providers; needed only for them.
+	Key *secrets.MasterKey
+	// Throttle limits LDAP password guessing like local sign-in; zero values take
+	// throttle.DefaultConfig.
+	Throttle throttle.Config
+	// HTTPClient talks to OpenID providers; nil means a client with a timeout.
+	HTTPClient *http.Client
+	// LDAPRoots replaces the system's trusted roots for directories (tests); a
+	// provider's own CA certificates are trusted either way.
+	LDAPRoots *x509.CertPool
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Service is the identity procedures of one tenant.
 type Service struct {
 	cfg      Config
-	accounts *Accounts
-	sessions *session.Store
-	log      *securitylog.Log
+	accounts   *Accounts
+	sessions   *session.Store
+	log        *securitylog.Log
+	throttle   *throttle.Throttle
+	ceremonies *ceremony.Store
 	base     *url.URL
 	// background holds reset mails sent after the request has been answered.
 	background sync.WaitGroup
@@ -69,10 +86,22 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
+	thCfg := cfg.Throttle
+	if thCfg.Address.Failures == 0 && thCfg.Account.Failures == 0 {
+		thCfg = throttle.DefaultConfig()
+	}
+	if thCfg.Now == nil {
+		thCfg.Now = cfg.Now
+	}
+	th, err := throttle.New(cfg.DB, thCfg)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
 	return &Service{
-		cfg: cfg, base: base, sessions: sessions,
-		accounts: NewAccounts(cfg.DB, cfg.Registry),
-		log:      securitylog.New(cfg.DB, cfg.Now),
+		cfg: cfg, base: base, sessions: sessions, throttle: th,
+		accounts:   NewAccounts(cfg.DB, cfg.Registry),
+		log:        securitylog.New(cfg.DB, cfg.Now),
+		ceremonies: ceremony.New(cfg.DB, cfg.Now),
 	}, nil
 }
 
