@@ -51,13 +51,13 @@ type Config struct {
 
 // Service is the identity procedures of one tenant.
 type Service struct {
-	cfg      Config
+	cfg        Config
 	accounts   *Accounts
 	sessions   *session.Store
 	log        *securitylog.Log
 	throttle   *throttle.Throttle
 	ceremonies *ceremony.Store
-	base     *url.URL
+	base       *url.URL
 	// background holds reset mails sent after the request has been answered.
 	background sync.WaitGroup
 }
