@@ -20,7 +20,7 @@ apt_install() {
 # own slapd on a free loopback port; the package's service is not used).
 # pdftotext (poppler-utils) for the PDF report tests.
 ensure_packages() {
-  apt_install sslscan openssh-server slapd ldap-utils poppler-utils
+  apt_install sslscan openssh-server slapd ldap-utils poppler-utils chromium
   mkdir -p /run/sshd
 }
 
