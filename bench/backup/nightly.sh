@@ -6,6 +6,7 @@
 #
 #   sh bench/backup/nightly.sh            # from the repository root
 #   N=100 sh bench/backup/nightly.sh      # a quicker run
+#   BIN=/path/to/instanterp sh bench/backup/nightly.sh
 #
 # The serve command runs the same backups from River jobs, two at a time,
 # spread over the window; this sequential run is the upper bound.
@@ -13,8 +14,8 @@ set -eu
 N=${N:-1000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/instanterp" ./cmd/instanterp
-bin=$work/instanterp
+bin=${BIN:-$work/instanterp}
+[ -n "${BIN:-}" ] || go build -o "$bin" ./cmd/instanterp
 data=$work/data
 set -- --data "$data" --log-level error \
 	--backup-site "local@paris-1=file://$work/site-paris" \
