@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/auth/passkey"
+	"github.com/instant-erp/instanterp/internal/auth/passkey/passkeytest"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
@@ -35,14 +36,14 @@ func newManager(t *testing.T, e storetest.Engine) *passkey.Manager {
 }
 
 // register adds a passkey for u through the real ceremony.
-func register(t *testing.T, m *passkey.Manager, u passkey.User, a *softAuthenticator) passkey.Passkey {
+func register(t *testing.T, m *passkey.Manager, u passkey.User, a *passkeytest.Authenticator) passkey.Passkey {
 	t.Helper()
 	ctx := context.Background()
 	opts, handle, err := m.BeginRegistration(ctx, u, "browser")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.FinishRegistration(ctx, u, handle, "browser", a.create(opts), "Laptop")
+	p, err := m.FinishRegistration(ctx, u, handle, "browser", a.Create(opts), "Laptop")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestRegistrationAndSecondFactor(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		m := newManager(t, e)
 		ctx := context.Background()
-		a := newAuthenticator(t, rpID, origin)
+		a := passkeytest.New(t, rpID, origin)
 		p := register(t, m, ada, a)
 		list, err := m.List(ctx, ada.ID)
 		if err != nil || len(list) != 1 || list[0].ID != p.ID || list[0].Name != "Laptop" || !list[0].LastUsedAt.IsZero() {
@@ -63,7 +64,7 @@ func TestRegistrationAndSecondFactor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		answer := a.get(opts)
+		answer := a.Get(opts)
 		if err := m.FinishLogin(ctx, ada, handle, "browser", answer); err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +85,7 @@ func TestRegistrationAndSecondFactor(t *testing.T) {
 			t.Fatalf("BeginLogin without passkeys: %v", err)
 		}
 		opts, handle, _ = m.BeginLogin(ctx, ada, "browser")
-		if err := m.FinishLogin(ctx, bob, handle, "browser", a.get(opts)); !errors.Is(err, passkey.ErrRefused) {
+		if err := m.FinishLogin(ctx, bob, handle, "browser", a.Get(opts)); !errors.Is(err, passkey.ErrRefused) {
 			t.Fatalf("Ada's passkey for Bob: %v", err)
 		}
 		// Deleted passkeys stop working; another user cannot delete them.
@@ -104,23 +105,23 @@ func TestPasswordless(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		m := newManager(t, e)
 		ctx := context.Background()
-		a := newAuthenticator(t, rpID, origin)
+		a := passkeytest.New(t, rpID, origin)
 		register(t, m, ada, a)
-		b := newAuthenticator(t, rpID, origin)
+		b := passkeytest.New(t, rpID, origin)
 		register(t, m, bob, b)
 
 		opts, handle, err := m.BeginPasswordless(ctx, "browser")
 		if err != nil {
 			t.Fatal(err)
 		}
-		uid, err := m.FinishPasswordless(ctx, handle, "browser", b.get(opts))
+		uid, err := m.FinishPasswordless(ctx, handle, "browser", b.Get(opts))
 		if err != nil || uid != bob.ID {
 			t.Fatalf("FinishPasswordless = %d, %v", uid, err)
 		}
 		// A passkey that claims someone else's user handle is refused.
 		opts, handle, _ = m.BeginPasswordless(ctx, "browser")
-		a.handle, b.handle = b.handle, a.handle
-		if _, err := m.FinishPasswordless(ctx, handle, "browser", a.get(opts)); !errors.Is(err, passkey.ErrRefused) {
+		a.Handle, b.Handle = b.Handle, a.Handle
+		if _, err := m.FinishPasswordless(ctx, handle, "browser", a.Get(opts)); !errors.Is(err, passkey.ErrRefused) {
 			t.Fatalf("swapped user handle: %v", err)
 		}
 	})
@@ -131,27 +132,27 @@ func TestCeremonyRefusals(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name  string
-		setup func(*softAuthenticator)
+		setup func(*passkeytest.Authenticator)
 		other string // browser that presents the answer
 		prime bool   // sign in once first, so the stored counter is ahead
 	}{
-		{name: "another origin", setup: func(a *softAuthenticator) { a.origin = "https://evil.example.com" }},
-		{name: "another relying party", setup: func(a *softAuthenticator) { a.wrongRPID = true }},
-		{name: "bad signature", setup: func(a *softAuthenticator) { a.badSig = true }},
-		{name: "counter went backwards", prime: true, setup: func(a *softAuthenticator) { a.countBefore = true }},
-		{name: "user not present", setup: func(a *softAuthenticator) { a.flags = flagUV }},
-		{name: "user not verified for passwordless", setup: func(a *softAuthenticator) { a.flags = flagUP }},
+		{name: "another origin", setup: func(a *passkeytest.Authenticator) { a.Origin = "https://evil.example.com" }},
+		{name: "another relying party", setup: func(a *passkeytest.Authenticator) { a.WrongRPID = true }},
+		{name: "bad signature", setup: func(a *passkeytest.Authenticator) { a.BadSig = true }},
+		{name: "counter went backwards", prime: true, setup: func(a *passkeytest.Authenticator) { a.CountBefore = true }},
+		{name: "user not present", setup: func(a *passkeytest.Authenticator) { a.Flags = passkeytest.FlagUV }},
+		{name: "user not verified for passwordless", setup: func(a *passkeytest.Authenticator) { a.Flags = passkeytest.FlagUP }},
 		{name: "another browser", other: "attacker"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a := newAuthenticator(t, rpID, origin)
+			a := passkeytest.New(t, rpID, origin)
 			u := passkey.User{ID: time.Now().UnixNano() % 1e9, Login: "u", Name: "U"}
 			register(t, m, u, a)
 			if c.prime {
-				a.count = 99
+				a.Count = 99
 				opts, handle, _ := m.BeginPasswordless(ctx, "browser")
-				if _, err := m.FinishPasswordless(ctx, handle, "browser", a.get(opts)); err != nil {
+				if _, err := m.FinishPasswordless(ctx, handle, "browser", a.Get(opts)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -166,7 +167,7 @@ func TestCeremonyRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if uid, err := m.FinishPasswordless(ctx, handle, browser, a.get(opts)); !errors.Is(err, passkey.ErrRefused) {
+			if uid, err := m.FinishPasswordless(ctx, handle, browser, a.Get(opts)); !errors.Is(err, passkey.ErrRefused) {
 				t.Fatalf("accepted (user %d): %v", uid, err)
 			}
 		})
@@ -176,25 +177,25 @@ func TestCeremonyRefusals(t *testing.T) {
 func TestRegistrationRefusals(t *testing.T) {
 	m := newManager(t, storetest.Engines()[0])
 	ctx := context.Background()
-	a := newAuthenticator(t, rpID, origin)
-	a.origin = "https://evil.example.com"
+	a := passkeytest.New(t, rpID, origin)
+	a.Origin = "https://evil.example.com"
 	opts, handle, err := m.BeginRegistration(ctx, ada, "browser")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.FinishRegistration(ctx, ada, handle, "browser", a.create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
+	if _, err := m.FinishRegistration(ctx, ada, handle, "browser", a.Create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
 		t.Fatalf("registration from another origin: %v", err)
 	}
 	// A registration begun for Ada cannot be finished for Bob.
-	a = newAuthenticator(t, rpID, origin)
+	a = passkeytest.New(t, rpID, origin)
 	opts, handle, _ = m.BeginRegistration(ctx, ada, "browser")
-	if _, err := m.FinishRegistration(ctx, bob, handle, "browser", a.create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
+	if _, err := m.FinishRegistration(ctx, bob, handle, "browser", a.Create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
 		t.Fatalf("registration switched user: %v", err)
 	}
 	// The same credential cannot be registered twice.
 	register(t, m, ada, a)
 	opts, handle, _ = m.BeginRegistration(ctx, bob, "browser")
-	if _, err := m.FinishRegistration(ctx, bob, handle, "browser", a.create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
+	if _, err := m.FinishRegistration(ctx, bob, handle, "browser", a.Create(opts), "x"); !errors.Is(err, passkey.ErrRefused) {
 		t.Fatalf("credential registered twice: %v", err)
 	}
 	// Garbage and over-long answers.

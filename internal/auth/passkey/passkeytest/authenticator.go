@@ -1,4 +1,7 @@
-package passkey_test
+// Package passkeytest is a passkey authenticator in software for tests: an ES256
+// key pair, attestation "none" and a signature counter, answering with the JSON a
+// browser sends, so the WebAuthn library under test sees what a real one would.
+package passkeytest
 
 import (
 	"crypto/ecdsa"
@@ -13,31 +16,34 @@ import (
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 )
 
-// softAuthenticator is a passkey authenticator in software: an ES256 key pair,
-// attestation "none", a signature counter. It speaks the browser's side of the
-// WebAuthn JSON, so the library under test sees what a real browser would send.
-type softAuthenticator struct {
-	t      *testing.T
+// Authenticator is one software authenticator holding one credential.
+type Authenticator struct {
+	t      testing.TB
 	key    *ecdsa.PrivateKey
 	credID []byte
-	handle []byte // user handle learnt at registration
+	// Handle is the user handle learnt at registration, sent back when signing in.
+	Handle []byte
 	rpID   string
-	origin string
-	count  uint32
+	// Origin is what the client data claims the page's origin is.
+	Origin string
+	// Count is the signature counter; each assertion moves it by one.
+	Count uint32
 	// Misbehaviour knobs.
-	flags       byte // overrides the authenticator flags when set
-	wrongRPID   bool
-	badSig      bool
-	countBefore bool // report a counter that did not move forward
+	Flags       byte // overrides the authenticator flags when not zero
+	WrongRPID   bool
+	BadSig      bool
+	CountBefore bool // move the counter backwards instead of forwards
 }
 
+// Authenticator data flags.
 const (
-	flagUP = 0x01
-	flagUV = 0x04
-	flagAT = 0x40
+	FlagUP = 0x01 // user present
+	FlagUV = 0x04 // user verified
+	flagAT = 0x40 // attested credential data included
 )
 
-func newAuthenticator(t *testing.T, rpID, origin string) *softAuthenticator {
+// New returns an authenticator for relying party rpID, used from origin.
+func New(t testing.TB, rpID, origin string) *Authenticator {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -45,7 +51,7 @@ func newAuthenticator(t *testing.T, rpID, origin string) *softAuthenticator {
 	}
 	id := make([]byte, 32)
 	rand.Read(id)
-	return &softAuthenticator{t: t, key: key, credID: id, rpID: rpID, origin: origin, count: 1}
+	return &Authenticator{t: t, key: key, credID: id, rpID: rpID, Origin: origin, Count: 1}
 }
 
 var b64 = base64.RawURLEncoding
@@ -59,7 +65,7 @@ type publicKeyOptions struct {
 	} `json:"publicKey"`
 }
 
-func (a *softAuthenticator) options(raw []byte) publicKeyOptions {
+func (a *Authenticator) options(raw []byte) publicKeyOptions {
 	a.t.Helper()
 	var o publicKeyOptions
 	if err := json.Unmarshal(raw, &o); err != nil || o.PublicKey.Challenge == "" {
@@ -68,27 +74,27 @@ func (a *softAuthenticator) options(raw []byte) publicKeyOptions {
 	return o
 }
 
-func (a *softAuthenticator) clientData(typ, challenge string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.origin, "crossOrigin": false})
+func (a *Authenticator) clientData(typ, challenge string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.Origin, "crossOrigin": false})
 	return b
 }
 
-func (a *softAuthenticator) rpHash() []byte {
+func (a *Authenticator) rpHash() []byte {
 	id := a.rpID
-	if a.wrongRPID {
+	if a.WrongRPID {
 		id = "evil.example.com"
 	}
 	h := sha256.Sum256([]byte(id))
 	return h[:]
 }
 
-func (a *softAuthenticator) authData(flags byte, withCredential bool) []byte {
-	if a.flags != 0 {
-		flags = a.flags
+func (a *Authenticator) authData(flags byte, withCredential bool) []byte {
+	if a.Flags != 0 {
+		flags = a.Flags
 	}
 	out := append([]byte{}, a.rpHash()...)
 	out = append(out, flags)
-	out = binary.BigEndian.AppendUint32(out, a.count)
+	out = binary.BigEndian.AppendUint32(out, a.Count)
 	if withCredential {
 		out = append(out, make([]byte, 16)...) // AAGUID: none
 		out = binary.BigEndian.AppendUint16(out, uint16(len(a.credID)))
@@ -106,16 +112,16 @@ func (a *softAuthenticator) authData(flags byte, withCredential bool) []byte {
 	return out
 }
 
-// create answers navigator.credentials.create.
-func (a *softAuthenticator) create(optionsJSON []byte) []byte {
+// Create answers navigator.credentials.create with a new credential.
+func (a *Authenticator) Create(optionsJSON []byte) []byte {
 	a.t.Helper()
 	o := a.options(optionsJSON)
 	handle, err := b64.DecodeString(o.PublicKey.User.ID)
 	if err != nil {
 		a.t.Fatalf("user id %q: %v", o.PublicKey.User.ID, err)
 	}
-	a.handle = handle
-	att, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": a.authData(flagUP|flagUV|flagAT, true)})
+	a.Handle = handle
+	att, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": a.authData(FlagUP|FlagUV|flagAT, true)})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -130,24 +136,24 @@ func (a *softAuthenticator) create(optionsJSON []byte) []byte {
 	return resp
 }
 
-// get answers navigator.credentials.get.
-func (a *softAuthenticator) get(optionsJSON []byte) []byte {
+// Get answers navigator.credentials.get by signing the challenge.
+func (a *Authenticator) Get(optionsJSON []byte) []byte {
 	a.t.Helper()
 	o := a.options(optionsJSON)
-	if a.countBefore {
-		a.count--
+	if a.CountBefore {
+		a.Count--
 	} else {
-		a.count++
+		a.Count++
 	}
 	cd := a.clientData("webauthn.get", o.PublicKey.Challenge)
-	ad := a.authData(flagUP|flagUV, false)
+	ad := a.authData(FlagUP|FlagUV, false)
 	cdHash := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, ad...), cdHash[:]...))
 	sig, err := ecdsa.SignASN1(rand.Reader, a.key, digest[:])
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	if a.badSig {
+	if a.BadSig {
 		sig[len(sig)-1] ^= 0x01
 	}
 	resp, _ := json.Marshal(map[string]any{
@@ -156,7 +162,7 @@ func (a *softAuthenticator) get(optionsJSON []byte) []byte {
 			"clientDataJSON":    b64.EncodeToString(cd),
 			"authenticatorData": b64.EncodeToString(ad),
 			"signature":         b64.EncodeToString(sig),
-			"userHandle":        b64.EncodeToString(a.handle),
+			"userHandle":        b64.EncodeToString(a.Handle),
 		},
 	})
 	return resp
