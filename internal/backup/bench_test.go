@@ -120,6 +120,7 @@ func cpuTime() time.Duration {
 //	test-restore      the verification that follows: scratch restore, integrity, row counts
 //	run               Run: both, the test restore beside the copy
 //	restore-as-copy   a new tenant from the site's object
+//	drill             the disaster-recovery drill of the tenant from the site (RTO)
 //	restore-in-place  the tenant replaced, after a verified safety backup
 //
 // The summary line gives each as a percentage of its baseline's throughput.
@@ -195,6 +196,17 @@ func BenchmarkThroughput(b *testing.B) {
 					b.Fatal(err)
 				}
 			})
+			run("drill", func(b *testing.B, i int) {
+				st, err := f.e.svc.OpenSite(ctx, "local")
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				report, err := Drill(ctx, DrillConfig{Site: st, Identities: f.e.svc.Identities(), Scratch: filepath.Join(f.work, "drill"), Now: f.e.clock.Now, AdminURL: f.e.adminURL})
+				if err != nil || !report.OK {
+					b.Fatalf("drill: %+v, %v", report, err)
+				}
+			}, nil)
 			run("restore-in-place", func(b *testing.B, i int) {
 				if _, err := f.e.svc.Restore(ctx, last.ID, RestoreOptions{Site: "local"}); err != nil {
 					b.Fatal(err)
@@ -206,9 +218,10 @@ func BenchmarkThroughput(b *testing.B) {
 				}
 				return fmt.Sprintf("%.0f%%", 100*float64(walls[baseline])/float64(walls[name]))
 			}
-			b.Logf("%s, %d MiB: of the baseline's throughput: backup %s, run %s, restore as copy %s, restore in place %s",
+			b.Logf("%s, %d MiB: of the baseline's throughput: backup %s, run %s, restore as copy %s, restore in place %s; drill RTO %.1f s/GiB",
 				eng.Name, f.size>>20, pct("backup", "baseline-dump"), pct("run", "baseline-dump"),
-				pct("restore-as-copy", "baseline-restore"), pct("restore-in-place", "baseline-restore"))
+				pct("restore-as-copy", "baseline-restore"), pct("restore-in-place", "baseline-restore"),
+				walls["drill"].Seconds()/(float64(f.size)/(1<<30)))
 		})
 	}
 }
