@@ -105,6 +105,14 @@ func recordID(s string) (int64, bool) {
 	if s == "" || s[0] == '0' || len(s) > 18 {
 		return 0, false
 	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
 	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
+	if err != nil {
+		return 0, false
+	}
+	return id, true
 }
