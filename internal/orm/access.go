@@ -276,7 +276,8 @@ func (e *Env) checkRules(ctx context.Context, m *Model, ids []int64, op string) 
 	if len(ids) == 0 {
 		return nil
 	}
-	existing, err := e.queryIDs(ctx, `SELECT "id" FROM `+quote(m.Table)+` WHERE "id" IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	in, inArgs := idsIn(`t."id"`, ids)
+	existing, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE `+in, inArgs...)
 	if err != nil {
 		return err
 	}
@@ -287,13 +288,12 @@ func (e *Env) checkRules(ctx context.Context, m *Model, ids []int64, op string) 
 		return nil
 	}
 	c := e.newCompiler(ctx, false)
-	c.args = int64Args(ids)
+	c.args = inArgs
 	where, err := e.ruleCondition(ctx, c, m, "t", op)
 	if err != nil || where == "" {
 		return err
 	}
-	args := c.args
-	allowed, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE t."id" IN (`+placeholders(len(ids))+`) AND `+where, args...)
+	allowed, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE `+in+` AND `+where, c.args...)
 	if err != nil {
 		return err
 	}

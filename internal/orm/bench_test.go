@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/domain"
@@ -45,10 +47,23 @@ func benchPartners(b *testing.B, e storetest.Engine, n int) (*testDB, Identity) 
 	return d, Identity{UID: 0, CompanyID: co, CompanyIDs: []int64{co}, GroupIDs: []int64{group}}
 }
 
+// benchSize is the number of partners the benchmarks work with: 10,000 by
+// default, more with ORM_BENCH_PARTNERS=100000 (which takes minutes to load).
+func benchSize(b *testing.B) int {
+	if s := os.Getenv("ORM_BENCH_PARTNERS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 80 {
+			b.Fatalf("ORM_BENCH_PARTNERS=%q: want a number of at least 80", s)
+		}
+		return n
+	}
+	return 10000
+}
+
 func BenchmarkSearchRead(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e.Name), func(b *testing.B) {
-			d, user := benchPartners(b, e, 10000)
+			d, user := benchPartners(b, e, benchSize(b))
 			dom := mustDomain([]any{[]any{"name", "ilike", "needle"}})
 			for _, mode := range []string{"sudo", "access"} {
 				b.Run(mode, func(b *testing.B) {
@@ -119,6 +134,47 @@ func BenchmarkCreate(b *testing.B) {
 					b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*100), "µs/record")
 				})
 			}
+		})
+	}
+}
+
+// BenchmarkCreateMany creates benchSize partners per iteration through the
+// access layer, in Create calls of 1,000.
+func BenchmarkCreateMany(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(string(e.Name), func(b *testing.B) {
+			d := openTestDB(b, e)
+			co := d.create("test.company", map[string]any{"name": "C"})
+			group := d.group("test.users")
+			d.acl("test.partner", group, "rwcu")
+			d.acl("test.company", group, "r")
+			d.rule("test.partner", "['|', ('company_id', '=', False), ('company_id', 'in', company_ids)]")
+			user := Identity{CompanyID: co, CompanyIDs: []int64{co}, GroupIDs: []int64{group}}
+			n := benchSize(b)
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				err := d.db.InTx(ctx, func(tx *sql.Tx) error {
+					env, err := d.reg.NewEnv(tx, d.db.Engine, user)
+					if err != nil {
+						return err
+					}
+					batch := make([]map[string]any, 0, 1000)
+					for j := 0; j < n; j++ {
+						batch = append(batch, map[string]any{"name": fmt.Sprintf("P%d", j), "email": "p@example.com", "company_id": co, "score": j % 100})
+						if len(batch) == cap(batch) || j == n-1 {
+							if _, err := env.Create(ctx, "test.partner", batch); err != nil {
+								return err
+							}
+							batch = batch[:0]
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/record")
 		})
 	}
 }

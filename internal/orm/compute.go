@@ -119,7 +119,8 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 			want = append(want, id)
 		}
 		slices.Sort(want)
-		ids, err := e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE "id" IN (%s)`, quote(f.model.Table), placeholders(len(want))), int64Args(want)...)
+		in, inArgs := idsIn(`"id"`, want)
+		ids, err := e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE %s`, quote(f.model.Table), in), inArgs...)
 		if err != nil || len(ids) == 0 {
 			if err != nil {
 				return err

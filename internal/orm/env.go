@@ -211,6 +211,22 @@ func placeholders(n int) string {
 	return string(b)
 }
 
+// idsIn renders col IN (?, …) for ids, with its arguments, bracketed by the
+// smallest and largest id. The range changes no result; it tells a planner
+// without statistics (rows inserted earlier in the same transaction) that few
+// rows match, so PostgreSQL fetches them by primary key instead of comparing
+// every row of the table with the whole list — quadratic over a bulk load.
+func idsIn(col string, ids []int64) (string, []any) {
+	lo, hi := ids[0], ids[0]
+	for _, id := range ids {
+		lo, hi = min(lo, id), max(hi, id)
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, lo, hi)
+	args = append(args, int64Args(ids)...)
+	return "(" + col + " BETWEEN ? AND ? AND " + col + " IN (" + placeholders(len(ids)) + "))", args
+}
+
 func int64Args(ids []int64) []any {
 	out := make([]any, len(ids))
 	for i, id := range ids {

@@ -100,9 +100,9 @@ func (e *Env) readRows(ctx context.Context, m *Model, ids []int64, want []*Field
 			cols = append(cols, e.d.selectExpr(f, "t."+quote(f.Name)))
 		}
 	}
-	cond := `t."id" IN (` + placeholders(len(ids)) + `)`
+	cond, inArgs := idsIn(`t."id"`, ids)
 	c := e.newCompiler(ctx, false)
-	c.args = int64Args(ids)
+	c.args = inArgs
 	r, err := e.ruleCondition(ctx, c, m, "t", opRead)
 	if err != nil {
 		return nil, err

@@ -185,7 +185,8 @@ func (e *Env) Exists(ctx context.Context, model string, ids []int64) ([]int64, e
 	if err := e.checkAccess(ctx, m, opRead); err != nil {
 		return nil, err
 	}
-	found, err := e.queryIDs(ctx, `SELECT "id" FROM `+quote(m.Table)+` WHERE "id" IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	cond, condArgs := idsIn(`"id"`, ids)
+	found, err := e.queryIDs(ctx, `SELECT "id" FROM `+quote(m.Table)+` WHERE `+cond, condArgs...)
 	if err != nil {
 		return nil, err
 	}

@@ -15,8 +15,9 @@ var ErrInactiveUser = errors.New("the user does not exist or is archived")
 
 // NewEnv returns the Env of user uid within tx: their groups (with implied ones),
 // current and allowed companies, partner, language and time zone. Every operation
-// on it is subject to that user's access rights and rules.
-func NewEnv(ctx context.Context, tx orm.Querier, engine store.Engine, reg *orm.Registry, uid int64) (*orm.Env, error) {
+// on it is subject to that user's access rights and rules. opts (the tenant's
+// filestore, a clock) are passed on to orm.NewEnv.
+func NewEnv(ctx context.Context, tx orm.Querier, engine store.Engine, reg *orm.Registry, uid int64, opts ...orm.EnvOption) (*orm.Env, error) {
 	sys, err := reg.NewEnv(tx, engine, orm.Identity{})
 	if err != nil {
 		return nil, err
@@ -51,5 +52,5 @@ func NewEnv(ctx context.Context, tx orm.Querier, engine store.Engine, reg *orm.R
 	slices.Sort(id.GroupIDs)
 	id.Lang, _ = u["lang"].(string)
 	id.TZ, _ = u["tz"].(string)
-	return reg.NewEnv(tx, engine, id)
+	return reg.NewEnv(tx, engine, id, opts...)
 }
