@@ -147,3 +147,7 @@ func TestBeginBoundsAndPrune(t *testing.T) {
 		t.Fatalf("%d ceremonies left", left)
 	}
 }
+
+func storeMigrate(ctx context.Context, db *store.DB) (int64, error) {
+	return store.Migrate(ctx, db, store.TenantSchema)
+}
