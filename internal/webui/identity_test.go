@@ -1,6 +1,7 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/webui"
 )
 
 var mailedLink = regexp.MustCompile(`href="https?://[^/"]+(/web/(?:reset_password|signup)\?[^"]+)"`)
@@ -218,5 +220,31 @@ func TestSignInLockOut(t *testing.T) {
 	}
 	if w := c.post("/web/login", url.Values{"login": {"user@example.com"}, "password": {testPassword}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("after the lift: %d %s", w.Code, w.Body)
+	}
+}
+
+// The command line's link for a new tenant's administrator sets a password once.
+func TestPasswordLinkForTheCommandLine(t *testing.T) {
+	f := newFixture(t)
+	lease, err := f.router.Acquire(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := webui.PasswordLink(context.Background(), lease.DB, "https://acme.localhost:8443/", f.uid["admin"], false, nil)
+	lease.Release()
+	if err != nil || !strings.HasPrefix(link, "https://acme.localhost:8443/web/reset_password?") {
+		t.Fatalf("link %q: %v", link, err)
+	}
+	u, _ := url.Parse(link)
+	c := f.client()
+	if w := c.get(u.RequestURI()); w.Code != 200 {
+		t.Fatalf("link opens: %d", w.Code)
+	}
+	set := url.Values{"uid": {u.Query().Get("uid")}, "token": {u.Query().Get("token")}, "new": {"first admin passphrase"}, "confirm": {"first admin passphrase"}}
+	if w := c.post("/web/reset_password", set); w.Code != http.StatusSeeOther {
+		t.Fatalf("set: %d", w.Code)
+	}
+	if w := c.get(u.RequestURI()); w.Code != http.StatusNotFound {
+		t.Fatalf("link reused: %d", w.Code)
 	}
 }

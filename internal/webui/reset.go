@@ -16,6 +16,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/store"
 )
 
 // maxResetMailsPerHour bounds the reset mails one account receives.
@@ -36,20 +37,40 @@ var (
 // passwordLink signs a link that lets userID set a password once: the token is bound
 // to the current hash and last login, so setting a password or signing in kills it.
 func (u *UI) passwordLink(ctx context.Context, svc *tenantServices, origin string, kind linkKind, userID int64) (string, error) {
-	acct, err := svc.accounts.byID(ctx, userID)
+	return signPasswordLink(ctx, svc.db, origin, kind, userID, u.now)
+}
+
+// PasswordLink returns a one-time link (valid 4 hours) through which the user sets
+// their password on origin (https://<tenant>.<domain>), for the command line: a new
+// tenant's administrator, or a reset an operator triggers. With invitation, the link
+// is an invitation (valid 6 days). The link is bound to the user's current password
+// hash and last sign-in, so it dies once used or after any sign-in.
+func PasswordLink(ctx context.Context, db *store.DB, origin string, userID int64, invitation bool, now func() time.Time) (string, error) {
+	kind := resetLink
+	if invitation {
+		kind = invitationLink
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return signPasswordLink(ctx, db, strings.TrimSuffix(origin, "/"), kind, userID, now)
+}
+
+func signPasswordLink(ctx context.Context, db *store.DB, origin string, kind linkKind, userID int64, now func() time.Time) (string, error) {
+	acct, err := (&accounts{db: db}).byID(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("password link for user %d: %w", userID, err)
+	}
+	last, err := lastLogin(ctx, securitylog.New(db, now), userID)
 	if err != nil {
 		return "", err
 	}
-	last, err := lastLogin(ctx, svc.seclog, userID)
-	if err != nil {
-		return "", err
-	}
-	sg, err := u.signer(ctx, svc)
+	sg, err := token.LoadSigner(ctx, db, now)
 	if err != nil {
 		return "", err
 	}
 	id := strconv.FormatInt(userID, 10)
-	tok, err := sg.Sign(kind.scope, []byte(id), token.ResetBinding(userID, acct.PasswordHash, last), u.now().Add(kind.lifetime))
+	tok, err := sg.Sign(kind.scope, []byte(id), token.ResetBinding(userID, acct.PasswordHash, last), now().Add(kind.lifetime))
 	if err != nil {
 		return "", err
 	}
