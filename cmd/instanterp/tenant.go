@@ -114,7 +114,7 @@ func tenantCommand(e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "Created tenant %s (%s): https://%s.%s/\n", t.Name, t.Engine, t.Name, cfg.Domain)
+		fmt.Fprintf(e.stdout, "Created tenant %s (%s): %s\n", t.Name, t.Engine, cfg.TenantURL(t.Name))
 		if *withDemo {
 			sum, err := loadDemo(e.ctx, p, t.Name)
 			if err != nil {

@@ -152,7 +152,7 @@ func newIdentity(p *app.Platform, tenant string, db *store.DB) (*identity.Servic
 		return nil, err
 	}
 	return identity.New(identity.Config{
-		DB: db, Registry: p.Registry, BaseURL: "https://" + tenant + "." + cfg.Domain, Tenant: tenant,
+		DB: db, Registry: p.Registry, BaseURL: strings.TrimSuffix(cfg.TenantURL(tenant), "/"), Tenant: tenant,
 		Hasher: hasher, Policy: policy, Mail: sender, Logger: p.Log,
 	})
 }

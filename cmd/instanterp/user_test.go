@@ -54,8 +54,8 @@ func printedLink(t *testing.T, stdout, path string) (uid, tok string) {
 			continue
 		}
 		u, err := url.Parse(line)
-		if err != nil || u.Host != "acme.localhost" || u.Path != path {
-			t.Fatalf("printed link %q, want https://acme.localhost%s?…", line, path)
+		if err != nil || u.Host != "acme.localhost:8443" || u.Path != path {
+			t.Fatalf("printed link %q, want https://acme.localhost:8443%s?…", line, path)
 		}
 		return u.Query().Get("uid"), u.Query().Get("token")
 	}
@@ -113,7 +113,7 @@ func TestTenantCreatePrintsSetPasswordLink(t *testing.T) {
 		t.Fatalf("outbox: %v %v", entries, err)
 	}
 	eml, _ := os.ReadFile(filepath.Join(data, "outbox", entries[0].Name()))
-	if !strings.Contains(string(eml), "acme.localhost/web/reset_password") || !strings.Contains(string(eml), "boss@example.com") {
+	if !strings.Contains(string(eml), "acme.localhost:8443/web/reset_password") || !strings.Contains(string(eml), "boss@example.com") {
 		t.Fatalf("mailed reset link missing:\n%s", eml)
 	}
 	assertNoSecretPrinted(t, string(eml))
@@ -147,7 +147,7 @@ func TestTenantCreateWithPasswordFile(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("create with password: %d %s", code, stderr)
 	}
-	if strings.Contains(stdout, "https://acme.localhost/web/") {
+	if strings.Contains(stdout, "/web/") {
 		t.Fatalf("a set-password link was printed although the password was given: %s", stdout)
 	}
 	assertNoSecretPrinted(t, stdout, stderr)

@@ -34,6 +34,7 @@ type Config struct {
 	DatabaseURL    string
 	MasterKeyFile  string
 	Domain         string
+	PublicPort     int
 	LogFormat      string
 	LogLevel       slog.Level
 	Listen         string
@@ -89,6 +90,7 @@ var settings = []setting{
 	{name: "database-url", group: Common, help: "postgres://… to keep the control and tenant databases in PostgreSQL (empty: embedded SQLite)"},
 	{name: "master-key-file", group: Common, help: "file holding the 32-byte master key (default: <data>/master.key)"},
 	{name: "domain", def: "localhost", group: Common, help: "domain of the platform; tenants are served at <tenant>.<domain>"},
+	{name: "public-port", def: "8443", group: Common, help: "HTTPS port users reach the platform on, for links the CLI prints and mails (443: none shown)"},
 	{name: "log-format", def: "text", group: Common, help: "log format: text or json"},
 	{name: "log-level", def: "info", group: Common, help: "log level: debug, info, warn or error"},
 	{name: "backup-site", repeated: true, group: Common, help: "backup site NAME@DC=URL with URL file:///dir, sftp://user@host/dir?key=…&known_hosts=… or s3://bucket/prefix?endpoint=… (repeatable; default: local@local=file://<data>/backups)"},
@@ -320,6 +322,11 @@ func build(raw map[string][]string, env func(string) (string, bool)) (*Config, e
 			return nil, usagef("invalid --database-url: want postgres://user@host:port/database")
 		}
 	}
+	port, perr := strconv.Atoi(one(raw, "public-port"))
+	if perr != nil || port < 1 || port > 65535 {
+		return nil, usagef("invalid --public-port %q: want 1 to 65535", one(raw, "public-port"))
+	}
+	c.PublicPort = port
 	if err := validateDomain(c.Domain); err != nil {
 		return nil, usagef("invalid --domain %q: %v", c.Domain, err)
 	}
@@ -520,4 +527,13 @@ func clockTime(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a time HH:MM", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// TenantURL is the address users reach tenant name at, for links that leave the server.
+func (c *Config) TenantURL(name string) string {
+	host := name + "." + c.Domain
+	if c.PublicPort != 443 {
+		host += ":" + strconv.Itoa(c.PublicPort)
+	}
+	return "https://" + host + "/"
 }

@@ -81,6 +81,8 @@ func TestBadSettings(t *testing.T) {
 		{[]string{"--max-body-bytes", "-5"}, nil, "--max-body-bytes"},
 		{[]string{"--shutdown-grace", "soon"}, nil, "--shutdown-grace"},
 		{[]string{"--data", ""}, nil, "--data"},
+		{[]string{"--public-port", "0"}, nil, "--public-port"},
+		{[]string{"--public-port", "https"}, nil, "--public-port"},
 		{nil, map[string]string{"INSTANTERP_LISTEN": "nope"}, "--listen"},
 		{nil, map[string]string{"INSTANTERP_DATABASE_URL_FILE": "/nonexistent/file"}, "INSTANTERP_DATABASE_URL_FILE"},
 		{[]string{"--config", "/nonexistent/conf"}, nil, "--config"},
@@ -166,5 +168,19 @@ func TestBackupSettings(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%v: %v, want a usage error naming %s", b.args, err, b.want)
 		}
+	}
+}
+
+func TestTenantURL(t *testing.T) {
+	c, err := load(t, Common, []string{"--domain", "erp.example.com"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.TenantURL("acme"); got != "https://acme.erp.example.com:8443/" {
+		t.Errorf("default port: %s", got)
+	}
+	c, _ = load(t, Common, []string{"--domain", "erp.example.com", "--public-port", "443"}, nil)
+	if got := c.TenantURL("acme"); got != "https://acme.erp.example.com/" {
+		t.Errorf("port 443: %s", got)
 	}
 }
