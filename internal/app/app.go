@@ -34,6 +34,8 @@ type Platform struct {
 	Provisioner *tenancy.Provisioner
 	// Registry holds the models of the installed ERP modules.
 	Registry *orm.Registry
+
+	schema string // fingerprint of the tenant schema this build expects
 }
 
 // NewLogger builds the process logger from the log settings.
@@ -97,13 +99,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platfor
 	if p.Registry, err = erp.NewRegistry(); err != nil {
 		return nil, err
 	}
+	if p.schema, err = schemaFingerprint(p.Registry); err != nil {
+		return nil, err
+	}
 	p.Catalogue = tenancy.NewCatalogue(p.Control, nil)
 	p.Storage = tenancy.Storage{DataDir: cfg.DataDir, AdminURL: cfg.DatabaseURL, Sealer: p.Key}
 	p.Provisioner, err = tenancy.NewProvisioner(tenancy.ProvisionerConfig{
 		Catalogue: p.Catalogue, Engine: engine, DataDir: cfg.DataDir,
 		Admin: p.Control, AdminURL: cfg.DatabaseURL, Instance: p.Instance, Sealer: p.Key,
 		Initialize: func(ctx context.Context, db *store.DB, t tenancy.Tenant) error {
-			return erp.Install(ctx, db, p.Registry, t.AdminEmail)
+			if err := erp.Install(ctx, db, p.Registry, t.AdminEmail); err != nil {
+				return err
+			}
+			return recordSchema(ctx, db, p.schema)
 		},
 	})
 	if err != nil {

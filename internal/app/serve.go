@@ -34,7 +34,7 @@ type Listening struct {
 func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listening)) error {
 	cfg := p.Config
 	router := tenancy.NewRouter(tenancy.RouterConfig{
-		Catalogue: p.Catalogue, Open: p.Storage.Open, MaxOpen: cfg.MaxOpenTenants,
+		Catalogue: p.Catalogue, Open: p.openTenant, MaxOpen: cfg.MaxOpenTenants,
 	})
 	defer router.Close()
 	routerCtx, stopRouter := context.WithCancel(ctx)

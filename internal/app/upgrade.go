@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/store"
+	"github.com/instant-erp/instanterp/internal/tenancy"
+)
+
+// schemaParameter records, in each tenant database, the schema it was brought to.
+const schemaParameter = "database.schema_fingerprint"
+
+// schemaFingerprint identifies the tenant schema this build expects: the fixed
+// migrations and the stored shape of every model in the registry.
+func schemaFingerprint(reg *orm.Registry) (string, error) {
+	digest, err := store.MigrationsDigest(store.TenantSchema)
+	if err != nil {
+		return "", fmt.Errorf("tenant migrations: %w", err)
+	}
+	h := sha256.New()
+	h.Write([]byte(digest))
+	for _, m := range reg.Models() {
+		fmt.Fprintf(h, "\nmodel %s %s", m.Name, m.Table)
+		for _, f := range m.Fields {
+			var sel []string
+			for _, o := range f.Selection {
+				sel = append(sel, fmt.Sprint(o))
+			}
+			fmt.Fprintf(h, "\n %s %s %s %s %s %s %s %v %v %v %d %s %s",
+				f.Name, f.Type, f.Comodel, f.InverseName, f.Relation, f.Column1, f.Column2,
+				f.Required, f.Index, f.Store, f.Size, f.Related, strings.Join(sel, ","))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// openTenant opens a tenant's database for the router and, on the first open after
+// an upgrade of the program, brings its schema forward (additive changes only). When
+// nothing changed this costs one read.
+func (p *Platform) openTenant(ctx context.Context, t tenancy.Tenant, conns int) (*store.DB, error) {
+	db, err := p.Storage.Open(ctx, t, conns)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.upgradeTenant(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrade tenant %q: %w", t.Name, err)
+	}
+	return db, nil
+}
+
+func (p *Platform) upgradeTenant(ctx context.Context, db *store.DB) error {
+	var current string
+	err := db.Read.QueryRowContext(ctx, db.Rebind("SELECT value FROM ir_config_parameter WHERE key = ?"), schemaParameter).Scan(&current)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if current == p.schema {
+		return nil
+	}
+	if _, err := store.Migrate(ctx, db, store.TenantSchema); err != nil {
+		return err
+	}
+	if err := p.Registry.Migrate(ctx, db); err != nil {
+		return err
+	}
+	return recordSchema(ctx, db, p.schema)
+}
+
+func recordSchema(ctx context.Context, db *store.DB, fingerprint string) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, db.Rebind("DELETE FROM ir_config_parameter WHERE key = ?"), schemaParameter); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, db.Rebind("INSERT INTO ir_config_parameter (key, value) VALUES (?, ?)"), schemaParameter, fingerprint)
+		return err
+	})
+}
