@@ -12,9 +12,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/auth/password"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/config"
 	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/base"
@@ -125,7 +127,11 @@ func newFixture(t testing.TB, tenants ...string) *fixture {
 	}
 	h, _ := sharedHasher(t)
 	f := &fixture{t: t, platform: p, server: s, outbox: &outbox{}, logs: logs, uid: map[string]int64{}, router: router, db: map[string]*store.DB{}}
-	f.ui, err = webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Outbox: f.outbox})
+	// The production limits, with the address window widened to an hour: hashing at
+	// full cost under the race detector can take longer than a minute for ten tries.
+	limits := throttle.DefaultConfig()
+	limits.Address.Window = time.Hour
+	f.ui, err = webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Outbox: f.outbox, Throttle: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
