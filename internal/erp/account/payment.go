@@ -234,9 +234,17 @@ func Reverse(ctx context.Context, env *orm.Env, invoiceID int64, opts ReverseOpt
 		cmds = append(cmds, []any{0, 0, vals})
 	}
 	ids, err := env.Create(ctx, Move, []map[string]any{{"move_type": TypeRefund, "partner_id": mc.partner, "journal_id": mc.journal,
-		"company_id": mc.company, "currency_id": mc.currency, "invoice_date": date, "date": date, "ref": ref, "reversed_entry_id": invoiceID,
-		"line_ids": cmds}})
+		"company_id": mc.company, "currency_id": mc.currency, "invoice_date": date, "date": date, "ref": ref, "reversed_entry_id": invoiceID}})
 	if err != nil {
+		return 0, err
+	}
+	// One batch of lines: their amounts and the totals are computed once.
+	lineVals := make([]map[string]any, len(cmds))
+	for i, c := range cmds {
+		lineVals[i] = c.([]any)[2].(map[string]any)
+		lineVals[i]["move_id"] = ids[0]
+	}
+	if _, err := env.Create(ctx, MoveLine, lineVals); err != nil {
 		return 0, err
 	}
 	if err := SyncInvoice(ctx, env, ids[0]); err != nil {

@@ -333,8 +333,20 @@ func CreateInvoices(ctx context.Context, env *orm.Env, ids []int64, quantities m
 		if o.term != 0 {
 			vals["invoice_payment_term_id"] = o.term
 		}
+		// The lines are created in one batch after the invoice, so that their
+		// amounts and the invoice's totals are computed once, not line by line.
+		lineCmds := vals["line_ids"].([]any)
+		delete(vals, "line_ids")
 		created, err := env.Create(ctx, account.Move, []map[string]any{vals})
 		if err != nil {
+			return nil, err
+		}
+		lineVals := make([]map[string]any, len(lineCmds))
+		for i, c := range lineCmds {
+			lineVals[i] = c.([]any)[2].(map[string]any)
+			lineVals[i]["move_id"] = created[0]
+		}
+		if _, err := env.Create(ctx, account.MoveLine, lineVals); err != nil {
 			return nil, err
 		}
 		if err := account.SyncInvoice(ctx, env, created[0]); err != nil {
