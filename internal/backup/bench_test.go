@@ -79,27 +79,25 @@ func newThroughputFixture(b *testing.B, engine store.Engine, mib int) *throughpu
 	return f
 }
 
-// timed runs op b.N times and returns the time and CPU (this process and
-// its children, such as pg_dump) per operation; between runs outside the
-// timer.
-func timed(b *testing.B, size int64, op func(i int), between func(i int)) (wall, cpu time.Duration) {
+// timed runs op b.N times, each after prepare (outside the timer, and
+// outside the CPU count), and returns the time and CPU (this process and its
+// children, such as pg_dump) per operation.
+func timed(b *testing.B, size int64, op func(i int), prepare func(i int)) (wall, cpu time.Duration) {
 	b.SetBytes(size)
-	cpuBefore := cpuTime()
-	var excluded time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		op(i)
-		if between != nil {
+		if prepare != nil {
 			b.StopTimer()
-			start := time.Now()
-			between(i)
-			excluded += time.Since(start)
+			prepare(i)
 			b.StartTimer()
 		}
+		start := cpuTime()
+		op(i)
+		cpu += cpuTime() - start
 	}
 	b.StopTimer()
 	wall = b.Elapsed() / time.Duration(b.N)
-	cpu = (cpuTime() - cpuBefore) / time.Duration(b.N)
+	cpu /= time.Duration(b.N)
 	b.ReportMetric(float64(cpu.Milliseconds())/(float64(size)/(1<<20)), "cpu-ms/MiB")
 	return wall, cpu
 }
@@ -131,13 +129,13 @@ func BenchmarkThroughput(b *testing.B) {
 			ctx := context.Background()
 			f := newThroughputFixture(b, eng.Name, mib)
 			walls := map[string]time.Duration{}
-			run := func(name string, op func(b *testing.B, i int), between func(b *testing.B, i int)) {
+			run := func(name string, op func(b *testing.B, i int), prepare func(b *testing.B, i int)) {
 				b.Run(name, func(b *testing.B) {
-					var bt func(int)
-					if between != nil {
-						bt = func(i int) { between(b, i) }
+					var p func(int)
+					if prepare != nil {
+						p = func(i int) { prepare(b, i) }
 					}
-					walls[name], _ = timed(b, f.size, func(i int) { op(b, i) }, bt)
+					walls[name], _ = timed(b, f.size, func(i int) { op(b, i) }, p)
 				})
 			}
 			var last Record
@@ -146,6 +144,8 @@ func BenchmarkThroughput(b *testing.B) {
 				src := tenancy.SQLitePath(f.e.dataDir, f.tenant.Name)
 				copyOnce := func(b *testing.B, i int) { copyFileSynced(b, src, filepath.Join(f.work, "copy.db")) }
 				clean := func(b *testing.B, i int) { os.Remove(filepath.Join(f.work, "copy.db")) }
+				// The first copy reads the database from disk, later ones from
+				// the page cache, like the backups that follow.
 				run("baseline-dump", copyOnce, clean)
 				run("baseline-restore", copyOnce, clean)
 			case store.Postgres:
@@ -161,6 +161,9 @@ func BenchmarkThroughput(b *testing.B) {
 				}, nil)
 				var target string
 				run("baseline-restore", func(b *testing.B, i int) {
+					if target == "" {
+						b.Fatal("no database to restore into")
+					}
 					if err := runPG(ctx, "pg_restore", "", nil, nil, "--no-owner", "--no-privileges", "--exit-on-error", "--dbname="+target, dump); err != nil {
 						b.Fatal(err)
 					}
@@ -187,12 +190,17 @@ func BenchmarkThroughput(b *testing.B) {
 					b.Fatal(err)
 				}
 			}, nil)
+			copies := 0 // across the rounds the framework runs
 			run("restore-as-copy", func(b *testing.B, i int) {
-				if _, err := f.e.svc.Restore(ctx, last.ID, RestoreOptions{Site: "local", As: fmt.Sprintf("copy%d", i)}); err != nil {
+				copies++
+				if _, err := f.e.svc.Restore(ctx, last.ID, RestoreOptions{Site: "local", As: fmt.Sprintf("copy%d", copies)}); err != nil {
 					b.Fatal(err)
 				}
 			}, func(b *testing.B, i int) {
-				if err := f.e.provisioner.Delete(ctx, fmt.Sprintf("copy%d", i)); err != nil {
+				if copies == 0 {
+					return
+				}
+				if err := f.e.provisioner.Delete(ctx, fmt.Sprintf("copy%d", copies)); err != nil {
 					b.Fatal(err)
 				}
 			})
