@@ -1,11 +1,15 @@
 package webui
 
-import erpaccount "github.com/instant-erp/instanterp/internal/erp/account"
+import (
+	erpaccount "github.com/instant-erp/instanterp/internal/erp/account"
+	"github.com/instant-erp/instanterp/internal/erp/report"
+)
 
 func invoicingViews() []*View {
 	customerDocuments := []any{[]any{"move_type", "in", []any{erpaccount.TypeInvoice, erpaccount.TypeRefund}}}
 	return []*View{{
 		Slug: "invoices", App: "Invoicing", Title: "Invoices", Model: erpaccount.Move, Portal: "invoices",
+		Report:   pdfReport("invoice", report.Invoice),
 		Domain:   customerDocuments,
 		Defaults: map[string]any{"move_type": erpaccount.TypeInvoice},
 		Columns:  []string{"name", "partner_id", "invoice_date", "invoice_date_due", "amount_total", "amount_residual", "state", "payment_state"},

@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 
+	"github.com/instant-erp/instanterp/internal/erp/report"
 	"github.com/instant-erp/instanterp/internal/erp/sale"
 	"github.com/instant-erp/instanterp/internal/orm"
 )
@@ -10,6 +11,7 @@ import (
 func salesViews() []*View {
 	return []*View{{
 		Slug: "sales", App: "Sales", Title: "Quotations & orders", Model: sale.Order, Portal: "orders",
+		Report:  pdfReport("order", report.Order),
 		Columns: []string{"name", "partner_id", "date_order", "user_id", "amount_total", "state"},
 		Search:  []string{"name", "client_order_ref", "origin"},
 		Filters: []Filter{
