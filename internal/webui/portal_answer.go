@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/orm"
+	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/web"
 )
 
@@ -42,7 +43,7 @@ func (u *UI) portalAnswer(pr *portalRequest, tx *sql.Tx, su *orm.Env, accept boo
 		return
 	}
 	m := v.model(u.cfg.Registry)
-	res, err := tx.ExecContext(ctx, pr.svc.db.Rebind(fmt.Sprintf(`UPDATE %q SET write_date = ? WHERE id = ? AND %q = ?`, m.Table, v.Status)),
+	res, err := tx.ExecContext(ctx, pr.svc.db.Rebind("UPDATE "+store.QuoteIdent(m.Table)+" SET write_date = ? WHERE id = ? AND "+store.QuoteIdent(v.Status)+" = ?"),
 		u.now().UTC().Format(orm.DatetimeLayout), pr.id, v.PortalAnswer.From)
 	if err != nil {
 		u.fail(pr.w, pr.r, fmt.Errorf("consume portal answer: %w", err))
