@@ -81,7 +81,9 @@ func From(v any) (*apd.Decimal, error) {
 		return nil, fmt.Errorf("expected an amount, got %q", s)
 	}
 	// The ORM stores no more; bounding here keeps every later operation cheap.
-	if d.NumDigits() > 30 || d.Exponent < -12 || d.Exponent > 30 {
+	// Bounding the integer digits too keeps rounding to a currency's decimals within
+	// the context's precision (1.0000000E+37 once slipped through with 8 digits).
+	if d.NumDigits() > 30 || d.Exponent < -12 || d.NumDigits()+int64(d.Exponent) > 30 {
 		return nil, fmt.Errorf("the amount %s has too many digits", s)
 	}
 	return d, nil

@@ -55,7 +55,7 @@ func TestDecimals(t *testing.T) {
 }
 
 func FuzzFrom(f *testing.F) {
-	for _, s := range []string{"10.005", "-0", "1e-12", "1E+30", "00012.3400", "", "  ", "0x10", "1_000", "9.999999999999999999999999999"} {
+	for _, s := range []string{"10.005", "-0", "1e-12", "1E+30", "00012.3400", "", "  ", "0x10", "1_000", "9.999999999999999999999999999", "1.0000000E+37", "9E+29"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
