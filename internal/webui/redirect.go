@@ -30,7 +30,13 @@ func safeRedirect(target, fallback string) string {
 	if strings.HasPrefix(p.Path, "/web/login") || strings.HasPrefix(p.Path, "/web/logout") {
 		return fallback
 	}
-	return p.RequestURI()
+	// Decoding and re-encoding may turn "/%2F x" into "//%20x", which a browser reads
+	// as another host: check the result, not only the input.
+	out := p.RequestURI()
+	if strings.HasPrefix(out, "//") || strings.HasPrefix(out, "/\\") {
+		return fallback
+	}
+	return out
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }
