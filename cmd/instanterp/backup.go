@@ -72,14 +72,11 @@ func backupCommand(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var id string
-	switch {
-	case wantID && len(rest) != 1:
-		return usagef("backup %s needs exactly one backup id", sub)
-	case !wantID && len(rest) != 0:
-		return usagef("backup %s takes no arguments", sub)
-	case wantID:
-		id = rest[0]
+	id, err := positionalArgument("backup", sub, "backup id", wantID, rest)
+	if err != nil {
+		return err
+	}
+	if wantID {
 		if _, err := backup.ParseID(id); err != nil {
 			return usagef("%v", err)
 		}

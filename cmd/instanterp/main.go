@@ -134,3 +134,17 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+// positionalArgument checks the positional arguments of "cmd sub": exactly one (named
+// what) when want, none otherwise, and returns it.
+func positionalArgument(cmd, sub, what string, want bool, rest []string) (string, error) {
+	switch {
+	case want && len(rest) != 1:
+		return "", usagef("%s %s needs exactly one %s", cmd, sub, what)
+	case !want && len(rest) != 0:
+		return "", usagef("%s %s takes no arguments", cmd, sub)
+	case want:
+		return rest[0], nil
+	}
+	return "", nil
+}

@@ -68,15 +68,12 @@ func tenantCommand(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var name string
-	switch {
-	case wantName && len(rest) != 1:
-		return usagef("tenant %s needs exactly one tenant name", sub)
-	case !wantName && len(rest) != 0:
-		return usagef("tenant %s takes no arguments", sub)
-	case wantName:
-		name = rest[0]
-		if err := tenancy.ValidateName(name); err != nil && sub == "create" {
+	name, err := positionalArgument("tenant", sub, "tenant name", wantName, rest)
+	if err != nil {
+		return err
+	}
+	if sub == "create" {
+		if err := tenancy.ValidateName(name); err != nil {
 			return err
 		}
 	}
