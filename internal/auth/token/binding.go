@@ -31,3 +31,12 @@ func ResetBinding(userID int64, passwordHash string, lastLogin time.Time) []byte
 	}
 	return Bind("user", strconv.FormatInt(userID, 10), passwordHash, login)
 }
+
+// TrustedDeviceBinding is the state a trusted-device token is bound to: the tenant
+// (two tenants restored from one copy share database.secret), the user, their
+// password hash, the state of their second factor (a digest that changes when it is
+// turned off and on again) and their trust generation (which changes each time they
+// revoke their trusted devices). A change of any of them revokes every trusted device.
+func TrustedDeviceBinding(tenant string, userID int64, passwordHash, secondFactor string, generation int64) []byte {
+	return Bind("trusted-device", tenant, strconv.FormatInt(userID, 10), passwordHash, secondFactor, strconv.FormatInt(generation, 10))
+}

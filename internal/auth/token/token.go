@@ -30,12 +30,18 @@ const (
 	ScopeInvitation     Scope = "invitation"
 	ScopePortal         Scope = "portal"
 	ScopeBackupDownload Scope = "backup-download"
+	// ScopeTrustedDevice marks a browser whose user passed the second factor there
+	// and asked not to be asked again on it (see TrustedDeviceBinding).
+	ScopeTrustedDevice Scope = "trusted-device"
 )
 
 // Lifetimes as the incumbent uses them.
 const (
 	ResetPasswordLifetime = 4 * time.Hour
 	InvitationLifetime    = 144 * time.Hour
+	// TrustedDeviceLifetime is counted from the second-factor check that granted it;
+	// using the device does not extend it.
+	TrustedDeviceLifetime = 30 * 24 * time.Hour
 )
 
 const (
