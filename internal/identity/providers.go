@@ -46,9 +46,18 @@ var providerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$`)
 // ErrNoProvider is returned for an unknown or disabled provider.
 var ErrNoProvider = errors.New("no such sign-in provider")
 
-func (p Provider) validate() error {
-	if !providerName.MatchString(p.Name) {
+// CheckProviderName tells whether name may name a provider (it appears in sign-in
+// URLs and buttons), so a form can show the error next to the field.
+func CheckProviderName(name string) error {
+	if !providerName.MatchString(name) {
 		return errors.New("provider name: 1 to 64 letters, digits, spaces, '.', '_' or '-'")
+	}
+	return nil
+}
+
+func (p Provider) validate() error {
+	if err := CheckProviderName(p.Name); err != nil {
+		return err
 	}
 	switch p.Kind {
 	case KindOIDC:
@@ -153,6 +162,28 @@ func (s *Service) DeleteProvider(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+// UserProviders returns the names of the enabled providers of kind through which
+// user id has signed in before, by name: the sign-in form sends such a user's
+// password to their directory rather than checking a local one.
+func (s *Service) UserProviders(ctx context.Context, userID int64, kind ProviderKind) ([]string, error) {
+	rows, err := s.cfg.DB.Read.QueryContext(ctx, s.cfg.DB.Rebind(`SELECT p.name FROM auth_external_identity e
+		JOIN auth_provider p ON p.id = e.provider_id
+		WHERE e.user_id = ? AND p.kind = ? AND p.enabled = ? ORDER BY p.name`), userID, string(kind), true)
+	if err != nil {
+		return nil, fmt.Errorf("providers of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("providers of user %d: %w", userID, err)
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }
 
 const providerColumns = `SELECT id, kind, name, enabled, settings, create_users, default_group, secret_sealed FROM auth_provider`

@@ -35,13 +35,31 @@ const (
 	APIKeyRevoked     Kind = "apikey.revoked"
 	SessionRevoked    Kind = "session.revoked"
 	BanLifted         Kind = "ban.lifted"
+	// ProviderChanged: an administrator saved or deleted an external sign-in
+	// provider (reference: "saved:<name>" or "deleted:<name>").
+	ProviderChanged Kind = "provider.changed"
+	// Trusted devices skip the second factor for 30 days. The id of a user's latest
+	// revocation is their trust generation, which every trusted-device token is
+	// bound to, so a revocation needs no list of devices.
+	TrustedDeviceGranted  Kind = "trusted_device.granted"
+	TrustedDeviceUsed     Kind = "trusted_device.used"
+	TrustedDevicesRevoked Kind = "trusted_device.revoked"
+	// TwoFactorPolicy: an administrator turned "require 2FA" on or off (reference
+	// "required" or "optional"); TwoFactorEnrolRequired: a user without 2FA was
+	// stopped at sign-in and sent to enrol.
+	TwoFactorPolicy        Kind = "2fa.policy_changed"
+	TwoFactorEnrolRequired Kind = "2fa.enrolment_required"
+	PasskeyAdded           Kind = "passkey.added"
+	PasskeyRemoved         Kind = "passkey.removed"
 )
 
 var kinds = map[Kind]bool{
 	LoginSuccess: true, LoginFailure: true, LoginThrottled: true, PasswordChanged: true,
 	ResetRequested: true, ResetUsed: true, TwoFactorEnabled: true, TwoFactorDisabled: true,
 	TwoFactorFailure: true, RecoveryCodeUsed: true, APIKeyCreated: true, APIKeyRevoked: true,
-	SessionRevoked: true, BanLifted: true,
+	SessionRevoked: true, BanLifted: true, ProviderChanged: true,
+	TrustedDeviceGranted: true, TrustedDeviceUsed: true, TrustedDevicesRevoked: true,
+	TwoFactorPolicy: true, TwoFactorEnrolRequired: true, PasskeyAdded: true, PasskeyRemoved: true,
 }
 
 // Field limits; longer values are cut (at a character boundary), never refused, so an
