@@ -146,6 +146,9 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 // storeComputed writes computed values, one UPDATE per distinct value: many
 // records share theirs (a flag, a company), so a batch costs few statements.
 func (e *Env) storeComputed(ctx context.Context, f *Field, ids []int64, vals map[int64]any) error {
+	if err := e.trackBefore(ctx, f.model, ids, []*Field{f}); err != nil {
+		return err
+	}
 	type group struct {
 		param any
 		ids   []int64

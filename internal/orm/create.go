@@ -34,7 +34,7 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 		return []int64{}, nil
 	}
 	var ids []int64
-	err := e.atomically(ctx, func() error {
+	err := e.atomically(ctx, e.tracked(ctx, func() error {
 		rows, err := e.prepareCreate(ctx, m, vals)
 		if err != nil {
 			return err
@@ -42,6 +42,7 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 		if ids, err = e.insertRows(ctx, m, rows); err != nil {
 			return err
 		}
+		e.trackCreated(m, ids)
 		for i, p := range rows {
 			for _, f := range m.Fields {
 				if cmds, ok := p.commands[f]; ok {
@@ -75,7 +76,7 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 			e.cache.reset()
 		}
 		return e.checkRules(ctx, m, ids, opCreate)
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ type Env struct {
 	su    bool
 	cache *accessCache
 	sp    *int // savepoint counter shared with Sudo copies
+	trk   *tracking
 
 	clock     func() time.Time
 	filestore *Filestore
@@ -79,7 +80,7 @@ func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity, opts ...
 	id.GroupIDs = append([]int64(nil), id.GroupIDs...)
 	e := &Env{
 		reg: r, d: dialect{engine: engine}, rb: &store.DB{Engine: engine}, tx: tx, id: id,
-		cache: newAccessCache(), sp: new(int), clock: time.Now,
+		cache: newAccessCache(), sp: new(int), trk: &tracking{}, clock: time.Now,
 	}
 	for _, o := range opts {
 		o(e)

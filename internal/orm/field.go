@@ -75,6 +75,11 @@ type Field struct {
 	// domains and ordering cannot use it, and only Sudo may write it.
 	Secret bool
 
+	// Tracked fields have every change recorded by the registry's Tracker (the
+	// change history under a form), whoever makes it: the web UI, the API or a
+	// recomputation. Only stored fields that are not x2many, binary or secret.
+	Tracked bool
+
 	// Default is a static default in the form Create accepts.
 	Default any
 	// DefaultFunc computes a default when Default is nil.
@@ -195,6 +200,9 @@ func (f *Field) validate(model string) error {
 		}
 	default:
 		return fmt.Errorf("field %s.%s: unknown type %q", model, f.Name, f.Type)
+	}
+	if f.Tracked && (!f.IsStored() || f.Secret) {
+		return fmt.Errorf("field %s.%s: only a stored, non-secret field can be tracked", model, f.Name)
 	}
 	if f.Size < 0 {
 		return fmt.Errorf("field %s.%s: negative size", model, f.Name)

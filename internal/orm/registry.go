@@ -34,6 +34,8 @@ type Registry struct {
 	order  []string
 	frozen bool
 	limits Limits
+	// tracker records changes of Tracked fields (see SetTracker).
+	tracker Tracker
 }
 
 // NewRegistry returns a registry holding the models the access layer itself needs

@@ -37,12 +37,15 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 	if len(ids) == 0 {
 		return nil
 	}
-	return e.atomically(ctx, func() error {
+	return e.atomically(ctx, e.tracked(ctx, func() error {
 		if err := e.checkRules(ctx, m, ids, opWrite); err != nil {
 			return err
 		}
 		before, err := e.dependents(ctx, m, ids, p.changed)
 		if err != nil {
+			return err
+		}
+		if err := e.trackBefore(ctx, m, ids, p.cols); err != nil {
 			return err
 		}
 		sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
@@ -95,7 +98,7 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 			return e.checkRules(ctx, m, ids, opWrite)
 		}
 		return nil
-	})
+	}))
 }
 
 // Unlink deletes the records. If any is missing or outside the user's delete
@@ -122,7 +125,7 @@ func (e *Env) unlink(ctx context.Context, m *Model, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return e.atomically(ctx, func() error {
+	return e.atomically(ctx, e.tracked(ctx, func() error {
 		if err := e.checkRules(ctx, m, ids, opUnlink); err != nil {
 			return err
 		}
@@ -141,5 +144,5 @@ func (e *Env) unlink(ctx context.Context, m *Model, ids []int64) error {
 			e.cache.reset()
 		}
 		return e.recompute(ctx, before, 0)
-	})
+	}))
 }
