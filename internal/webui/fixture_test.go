@@ -96,11 +96,18 @@ func (s *syncBuffer) String() string {
 // real server with the application mounted.
 func newFixture(t testing.TB, tenants ...string) *fixture {
 	t.Helper()
+	return newFixtureArgs(t, nil, tenants...)
+}
+
+// newFixtureArgs is newFixture with more command-line arguments, such as
+// --database-url for a PostgreSQL platform.
+func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
+	t.Helper()
 	if len(tenants) == 0 {
 		tenants = []string{"acme"}
 	}
 	fs := config.NewFlagSet("test", config.Common|config.Server, io.Discard)
-	if err := fs.Parse([]string{"--data", t.TempDir(), "--max-body-bytes", "1048576"}); err != nil {
+	if err := fs.Parse(append([]string{"--data", t.TempDir(), "--max-body-bytes", "1048576"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := fs.Load(func(string) (string, bool) { return "", false })
