@@ -35,7 +35,8 @@ type Registry struct {
 	frozen bool
 	limits Limits
 	// tracker records changes of Tracked fields (see SetTracker).
-	tracker Tracker
+	tracker    Tracker
+	trackLater []trackRequest
 }
 
 // NewRegistry returns a registry holding the models the access layer itself needs
@@ -186,6 +187,9 @@ func (r *Registry) Frozen() bool { return r.frozen }
 func (r *Registry) Freeze() error {
 	if r.frozen {
 		return nil
+	}
+	if err := r.resolveTracking(); err != nil {
+		return err
 	}
 	for _, m := range r.Models() {
 		r.addAutomaticFields(m)

@@ -40,6 +40,43 @@ func (r *Registry) SetTracker(t Tracker) error {
 	return nil
 }
 
+// Track marks fields of a model another module declared as Tracked (the mail
+// module tracks the partner's name, say). The names are checked when the registry
+// is frozen, so modules may name models registered after them.
+func (r *Registry) Track(model string, fields ...string) error {
+	if r.frozen {
+		return fmt.Errorf("track %s: the registry is frozen", model)
+	}
+	r.trackLater = append(r.trackLater, trackRequest{model: model, fields: fields})
+	return nil
+}
+
+type trackRequest struct {
+	model  string
+	fields []string
+}
+
+// resolveTracking applies Track requests.
+func (r *Registry) resolveTracking() error {
+	for _, req := range r.trackLater {
+		m, ok := r.models[req.model]
+		if !ok {
+			return fmt.Errorf("track %s: no such model", req.model)
+		}
+		for _, name := range req.fields {
+			f, ok := m.fields[name]
+			if !ok {
+				return fmt.Errorf("track %s.%s: no such field", req.model, name)
+			}
+			if !f.IsStored() || f.Secret || f.automatic {
+				return fmt.Errorf("track %s.%s: only a stored, non-secret field can be tracked", req.model, name)
+			}
+			f.Tracked = true
+		}
+	}
+	return nil
+}
+
 // tracking collects, over one outermost operation, the values Tracked fields had
 // before it touched them. Env copies (Sudo) share it, so a recomputation or a
 // nested create feeds the same buffer and the change is reported once.

@@ -243,3 +243,44 @@ func TestTrackedDeclaration(t *testing.T) {
 		}
 	}
 }
+
+func TestTrackByName(t *testing.T) {
+	cases := []struct {
+		model, field string
+		ok           bool
+	}{
+		{"test.track.order", "note", true},
+		{"test.track.order", "missing", false},
+		{"test.track.missing", "note", false},
+		{"test.track.order", "line_ids", false},
+		{"test.track.order", "write_date", false},
+	}
+	if err := trackingRegistry(t, &trackLog{}).Track("test.track.order", "note"); err == nil {
+		t.Fatal("Track on a frozen registry was accepted")
+	}
+	for _, c := range cases {
+		r := NewRegistry(Limits{})
+		for _, m := range []*Model{
+			{Name: "test.track.order", Fields: []*Field{{Name: "note", Type: Text},
+				{Name: "line_ids", Type: One2many, Comodel: "test.track.line", InverseName: "order_id"}}},
+			{Name: "test.track.line", Fields: []*Field{{Name: "order_id", Type: Many2one, Comodel: "test.track.order"}}},
+		} {
+			if err := r.Define(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := r.Track(c.model, c.field); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Freeze()
+		if (err == nil) != c.ok {
+			t.Errorf("track %s.%s: freeze error %v", c.model, c.field, err)
+		}
+		if c.ok {
+			m, _ := r.Model(c.model)
+			if f, _ := m.Field(c.field); !f.Tracked {
+				t.Errorf("track %s.%s: not marked", c.model, c.field)
+			}
+		}
+	}
+}
