@@ -30,6 +30,8 @@ type loginForm struct {
 	Login    string
 	Redirect string
 	Pending  string // second-factor step: the signed proof of the password step
+	// Providers are the OpenID sign-in buttons (login_external.go).
+	Providers []externalButton
 }
 
 // login shows the sign-in form (GET) and checks a login and password (POST).
@@ -37,7 +39,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		p := &page{Title: "Sign in", CSRF: browserToken(w, r), Flash: takeFlashAnonymous(w, r),
-			Content: loginForm{Redirect: safeRedirect(r.URL.Query().Get("redirect"), "")}}
+			Content: loginForm{Redirect: safeRedirect(r.URL.Query().Get("redirect"), ""), Providers: u.loginButtons(r)}}
 		u.render(w, r, http.StatusOK, "login", p)
 	case http.MethodPost:
 		u.loginPost(w, r)
@@ -63,6 +65,7 @@ func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
 	form := loginForm{Login: strings.TrimSpace(r.PostFormValue("login")), Redirect: safeRedirect(r.PostFormValue("redirect"), "")}
 	pw := r.PostFormValue("password")
 	again := func(msg string) {
+		form.Providers = u.oidcButtons(r, svc)
 		p := &page{Title: "Sign in", CSRF: browserToken(w, r), Error: msg, Content: form}
 		u.render(w, r, http.StatusOK, "login", p)
 	}
@@ -70,7 +73,7 @@ func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
 		again("Enter your login and password.")
 		return
 	}
-	acct, err := svc.auth.Authenticate(r.Context(), auth.Attempt{
+	acct, err := u.checkPassword(r.Context(), svc, auth.Attempt{
 		Login: form.Login, Password: pw, Address: web.ClientIP(r.Context()).String(), UserAgent: r.UserAgent(),
 	})
 	var locked *throttle.LockedError
@@ -80,6 +83,9 @@ func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		again("Wrong login or password.")
+		return
+	case errors.Is(err, errDirectoryDown):
+		again(externalUnavailable)
 		return
 	case err != nil:
 		u.fail(w, r, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/auth/totp"
+	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/web"
 )
@@ -27,6 +28,9 @@ type tenantServices struct {
 	totp     *totp.Manager
 	accounts *accounts
 	auth     *auth.Authenticator
+	// identity is the tenant's identity service (external sign-in and its
+	// providers); its links and mails start at the request's tenant origin.
+	identity *identity.Service
 }
 
 var errNoTenant = errors.New("request reached the application without a tenant")
@@ -55,6 +59,15 @@ func (u *UI) services(r *http.Request) (*tenantServices, error) {
 	s.accounts = &accounts{db: lease.DB, reg: u.cfg.Registry}
 	if s.auth, err = auth.NewAuthenticator(s.accounts, u.hasher, s.throttle, s.seclog, u.log); err != nil {
 		return nil, err
+	}
+	// No mail sender: the UI's outbox queues mails inside the caller's transaction
+	// (Outbox.Send takes an Env), which mail.Sender cannot; the UI mails its links
+	// itself.
+	s.identity, err = identity.New(identity.Config{DB: lease.DB, Registry: u.cfg.Registry, BaseURL: absoluteURL(r, ""),
+		Tenant: lease.Tenant.Name, Hasher: u.hasher, Policy: u.policy, Key: u.cfg.Key, Throttle: u.throttle,
+		HTTPClient: u.cfg.IdentityHTTPClient, LDAPRoots: u.cfg.LDAPRoots, Logger: u.log, Now: u.now})
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", lease.Tenant.Name, err)
 	}
 	return s, nil
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
+	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
 )
@@ -31,6 +33,11 @@ type Config struct {
 	// Outbox sends reset and invitation mails; nil queues them in mail.mail when
 	// that model is installed.
 	Outbox Outbox
+	// IdentityHTTPClient talks to tenants' OpenID providers; nil means a client
+	// with a timeout. LDAPRoots replaces the system's trusted roots for directories
+	// (tests); a provider's own CA certificates are trusted either way.
+	IdentityHTTPClient *http.Client
+	LDAPRoots          *x509.CertPool
 	// Views are the screens; nil means DefaultViews for the registry.
 	Views []*View
 	// Log receives operational logs; nil means slog.Default.
@@ -137,6 +144,8 @@ func (u *UI) Mount(m Mounter) {
 	m.HandleTenant("/web/login", guard(u.login))
 	m.HandleTenant("POST /web/login/totp", guard(u.loginSecondFactor))
 	m.HandleTenant("POST /web/logout", guard(u.logout))
+	m.HandleTenant("POST /web/login/oidc/{provider}", guard(u.loginOIDCStart))
+	m.HandleTenant("GET "+identity.OIDCCallbackPath, guard(u.loginOIDCCallback))
 	m.HandleTenant("/web/reset_password", guard(u.resetPassword))
 	m.HandleTenant("/web/signup", guard(u.signup))
 	m.HandleTenant("/odoo", guard(u.appRoot))
