@@ -107,8 +107,48 @@ func TestCraftedArchivesAreRefused(t *testing.T) {
 		}, ErrInvalid},
 		{"manifest from the future", func(t *testing.T, _ string) []byte {
 			m := manifestFor(good)
-			m.FormatVersion = 2
+			m.FormatVersion = FormatVersion + 1
 			return buildTar(t, manifestEntry(t, m), regular("tenant.db", body))
+		}, ErrInvalid},
+		{"version 2 without checksums", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body))
+		}, ErrInvalid},
+		{"version 2 checksums lie about the hash", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV2For(t, withHash)
+			return buildTar(t, m, regular("tenant.db", body), sums)
+		}, ErrCorrupt},
+		{"version 2 checksums before a member", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV2For(t, good)
+			return buildTar(t, m, sums, regular("tenant.db", body))
+		}, ErrInvalid},
+		{"version 2 entry after the checksums", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), sums, regular("extra", body))
+		}, ErrInvalid},
+		{"version 2 checksums twice", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), sums, sums)
+		}, ErrInvalid},
+		{"version 2 checksums count differs", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), regular(checksumsName, []byte(`{"sha256":["`+good.SHA256+`","`+good.SHA256+`"]}`)))
+		}, ErrInvalid},
+		{"version 2 checksums malformed", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), regular(checksumsName, []byte(`{"sha256":["`+strings.ToUpper(good.SHA256)+`"]}`)))
+		}, ErrInvalid},
+		{"version 2 checksums with unknown field", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), regular(checksumsName, []byte(`{"sha256":["`+good.SHA256+`"],"x":1}`)))
+		}, ErrInvalid},
+		{"version 2 checksums as symlink", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), tarEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: checksumsName, Linkname: "/etc/passwd"}})
+		}, ErrInvalid},
+		{"version 1 with a checksums entry", func(t *testing.T, _ string) []byte {
+			_, sums := manifestV2For(t, good)
+			return buildTar(t, manifestEntry(t, manifestFor(good)), regular("tenant.db", body), sums)
 		}, ErrInvalid},
 		{"manifest larger than the bound", func(t *testing.T, _ string) []byte {
 			var buf bytes.Buffer

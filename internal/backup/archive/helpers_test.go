@@ -94,11 +94,31 @@ func memberInfo(name string, body []byte) MemberInfo {
 	return MemberInfo{Name: name, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]), Mode: 0o644}
 }
 
+// manifestFor is a version 1 manifest: member hashes inline.
 func manifestFor(members ...MemberInfo) Manifest {
 	m := sampleManifest()
-	m.FormatVersion = FormatVersion
+	m.FormatVersion = formatV1
 	m.Members = members
 	return m
+}
+
+// manifestV2For is a version 2 manifest for the given members (their
+// hashes removed) and the checksums.json entry that carries the hashes.
+func manifestV2For(t testing.TB, members ...MemberInfo) (manifest, sums tarEntry) {
+	t.Helper()
+	m := sampleManifest()
+	m.FormatVersion = FormatVersion
+	c := checksums{SHA256: []string{}}
+	for _, mi := range members {
+		c.SHA256 = append(c.SHA256, mi.SHA256)
+		mi.SHA256 = ""
+		m.Members = append(m.Members, mi)
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return manifestEntry(t, m), regular(checksumsName, data)
 }
 
 func buildTar(t testing.TB, entries ...tarEntry) []byte {

@@ -3,8 +3,11 @@ package archive
 // Bounds on what a reader accepts. They are far above what a real tenant
 // produces and low enough that a crafted object cannot exhaust memory.
 const (
-	// FormatVersion is the version of the object layout written by Write.
-	FormatVersion = 1
+	// FormatVersion is the version of the object layout written by Write:
+	// 2, member hashes in a trailing checksums.json (see the package
+	// documentation). Readers also accept version 1, hashes in the manifest.
+	FormatVersion = 2
+	formatV1      = 1
 
 	// MaxManifestSize bounds manifest.json in bytes.
 	MaxManifestSize = 64 << 20
@@ -20,5 +23,6 @@ const (
 	// maxDecoderWindow bounds the zstd window a reader allocates.
 	maxDecoderWindow = 64 << 20
 
-	manifestName = "manifest.json"
+	manifestName  = "manifest.json"
+	checksumsName = "checksums.json"
 )

@@ -35,7 +35,7 @@ type Manifest struct {
 type MemberInfo struct {
 	Name   string      `json:"name"`
 	Size   int64       `json:"size"`
-	SHA256 string      `json:"sha256"` // lowercase hex
+	SHA256 string      `json:"sha256"` // lowercase hex; empty in a version 2 manifest.json, whose hashes follow the members
 	Mode   fs.FileMode `json:"mode"`   // permission bits only
 }
 
@@ -86,8 +86,8 @@ func (m *Manifest) validateHeader() error {
 
 // validate checks a complete manifest, as a reader must before trusting it.
 func (m *Manifest) validate() error {
-	if m.FormatVersion != FormatVersion {
-		return fmt.Errorf("manifest format version %d is not supported (want %d)", m.FormatVersion, FormatVersion)
+	if m.FormatVersion != FormatVersion && m.FormatVersion != formatV1 {
+		return fmt.Errorf("manifest format version %d is not supported (want %d or %d)", m.FormatVersion, formatV1, FormatVersion)
 	}
 	if err := m.validateHeader(); err != nil {
 		return err
@@ -97,7 +97,7 @@ func (m *Manifest) validate() error {
 	}
 	seen := make(map[string]struct{}, len(m.Members))
 	for _, mem := range m.Members {
-		if err := mem.validate(); err != nil {
+		if err := mem.validate(m.FormatVersion); err != nil {
 			return err
 		}
 		if _, dup := seen[mem.Name]; dup {
@@ -108,15 +108,20 @@ func (m *Manifest) validate() error {
 	return nil
 }
 
-func (mi MemberInfo) validate() error {
+// validate checks one member entry of a manifest of the given format
+// version: version 1 carries the hash, version 2 leaves it to checksums.json.
+func (mi MemberInfo) validate(version int) error {
 	if err := ValidateMemberName(mi.Name); err != nil {
 		return err
 	}
 	if mi.Size < 0 {
 		return fmt.Errorf("member %q has negative size %d", mi.Name, mi.Size)
 	}
-	if !isSHA256Hex(mi.SHA256) {
+	switch {
+	case version == formatV1 && !isSHA256Hex(mi.SHA256):
 		return fmt.Errorf("member %q has malformed sha256 %q", mi.Name, mi.SHA256)
+	case version != formatV1 && mi.SHA256 != "":
+		return fmt.Errorf("member %q has a sha256 in a version %d manifest, whose hashes belong in %s", mi.Name, version, checksumsName)
 	}
 	if mi.Mode&^fs.ModePerm != 0 {
 		return fmt.Errorf("member %q has mode %v, only permission bits are allowed", mi.Name, mi.Mode)
@@ -161,4 +166,33 @@ func (m *Manifest) memberIndex() map[string]int {
 		idx[mem.Name] = i
 	}
 	return idx
+}
+
+// checksums is checksums.json, the last entry of a version 2 object: the
+// SHA-256 of every member, in the manifest's order. It comes after the
+// members because the writer hashes each member while streaming it, once.
+type checksums struct {
+	SHA256 []string `json:"sha256"`
+}
+
+// decodeChecksums parses checksums.json strictly for a manifest of n members.
+func decodeChecksums(data []byte, n int) ([]string, error) {
+	var c checksums
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", checksumsName, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse %s: trailing data after the JSON object", checksumsName)
+	}
+	if len(c.SHA256) != n {
+		return nil, fmt.Errorf("%s lists %d hashes for %d members", checksumsName, len(c.SHA256), n)
+	}
+	for i, sum := range c.SHA256 {
+		if !isSHA256Hex(sum) {
+			return nil, fmt.Errorf("%s: hash %d is malformed", checksumsName, i)
+		}
+	}
+	return c.SHA256, nil
 }

@@ -8,14 +8,14 @@ import (
 // ValidateMemberName reports whether name may appear in an archive: a
 // relative, slash-separated path of plain segments made of letters, digits
 // and "._+@=,~-", with no empty, "." or ".." segment, at most MaxNameLength
-// bytes, and not the reserved manifest name.
+// bytes, and not one of the reserved manifest names.
 func ValidateMemberName(name string) error {
 	switch {
 	case name == "":
 		return fmt.Errorf("member name is empty")
 	case len(name) > MaxNameLength:
 		return fmt.Errorf("member name is %d bytes, longer than %d", len(name), MaxNameLength)
-	case name == manifestName:
+	case name == manifestName, name == checksumsName:
 		return fmt.Errorf("member name %q is reserved for the manifest", name)
 	case strings.HasPrefix(name, "/"):
 		return fmt.Errorf("member name %q is absolute", name)

@@ -97,23 +97,41 @@ func (o *objectReader) read(sink memberSink) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
+	// Version 1 lists every member's hash in the manifest; version 2 in
+	// checksums.json after the members, checked before read returns.
+	deferred := m.FormatVersion != formatV1
 	index := m.memberIndex()
 	seen := make([]bool, len(m.Members))
+	sums := make([]string, len(m.Members))
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			if deferred {
+				return Manifest{}, fmt.Errorf("%w: %s is missing", ErrInvalid, checksumsName)
+			}
 			break
 		}
 		if err != nil {
 			return Manifest{}, o.classify(err)
 		}
+		if deferred && hdr.Name == checksumsName {
+			if err := o.readChecksums(tr, hdr, &m, seen, sums); err != nil {
+				return Manifest{}, err
+			}
+			break
+		}
 		mi, err := checkEntry(hdr, &m, index, seen)
 		if err != nil {
 			return Manifest{}, err
 		}
-		if err := o.readMember(tr, mi, sink); err != nil {
+		sum, err := o.readMember(tr, mi, sink)
+		if err != nil {
 			return Manifest{}, err
 		}
+		if !deferred && sum != mi.SHA256 {
+			return Manifest{}, fmt.Errorf("%w: member %q has sha256 %s, the manifest says %s", ErrCorrupt, mi.Name, sum, mi.SHA256)
+		}
+		sums[index[mi.Name]] = sum
 	}
 	for i, ok := range seen {
 		if !ok {
@@ -124,6 +142,46 @@ func (o *objectReader) read(sink memberSink) (Manifest, error) {
 		return Manifest{}, err
 	}
 	return m, nil
+}
+
+// readChecksums reads checksums.json, which must come after every member and
+// be the last entry, compares it with the hashes computed while reading the
+// members, and fills them into m.
+func (o *objectReader) readChecksums(tr *tar.Reader, hdr *tar.Header, m *Manifest, seen []bool, sums []string) error {
+	if hdr.Typeflag != tar.TypeReg {
+		return fmt.Errorf("%w: %s is of tar type %q, not a regular file", ErrInvalid, checksumsName, hdr.Typeflag)
+	}
+	for i, ok := range seen {
+		if !ok {
+			return fmt.Errorf("%w: member %q listed in the manifest is missing", ErrInvalid, m.Members[i].Name)
+		}
+	}
+	if hdr.Size > MaxManifestSize {
+		return fmt.Errorf("%w: %s is %d bytes, more than %d", ErrInvalid, checksumsName, hdr.Size, MaxManifestSize)
+	}
+	data, err := io.ReadAll(tr)
+	if err != nil {
+		return o.classify(err)
+	}
+	want, err := decodeChecksums(data, len(m.Members))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	for i, sum := range sums {
+		if sum != want[i] {
+			return fmt.Errorf("%w: member %q has sha256 %s, %s says %s", ErrCorrupt, m.Members[i].Name, sum, checksumsName, want[i])
+		}
+	}
+	if _, err := tr.Next(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return o.classify(err)
+		}
+		return fmt.Errorf("%w: an entry follows %s", ErrInvalid, checksumsName)
+	}
+	for i := range m.Members {
+		m.Members[i].SHA256 = sums[i]
+	}
+	return nil
 }
 
 func (o *objectReader) readManifest(tr *tar.Reader) (Manifest, error) {
@@ -175,22 +233,21 @@ func checkEntry(hdr *tar.Header, m *Manifest, index map[string]int, seen []bool)
 	return mi, nil
 }
 
-func (o *objectReader) readMember(tr *tar.Reader, mi MemberInfo, sink memberSink) error {
+// readMember hands one member to sink, reads what sink left, and returns
+// the member's SHA-256.
+func (o *objectReader) readMember(tr *tar.Reader, mi MemberInfo, sink memberSink) (string, error) {
 	h := sha256.New()
 	body := &bodyReader{r: io.TeeReader(tr, h)}
 	if err := sink(mi, body); err != nil {
 		if body.err != nil {
-			return o.classify(body.err)
+			return "", o.classify(body.err)
 		}
-		return fmt.Errorf("member %q: %w", mi.Name, err)
+		return "", fmt.Errorf("member %q: %w", mi.Name, err)
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		return o.classify(err)
+		return "", o.classify(err)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != mi.SHA256 {
-		return fmt.Errorf("%w: member %q has sha256 %s, the manifest says %s", ErrCorrupt, mi.Name, got, mi.SHA256)
-	}
-	return nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readTrailer accepts only zero padding after the tar end marker.
