@@ -51,6 +51,9 @@ const (
 	TwoFactorEnrolRequired Kind = "2fa.enrolment_required"
 	PasskeyAdded           Kind = "passkey.added"
 	PasskeyRemoved         Kind = "passkey.removed"
+	// BackupDownload: an administrator downloaded an export of the tenant's data
+	// by its signed link (reference: the export id).
+	BackupDownload Kind = "backup.download"
 )
 
 var kinds = map[Kind]bool{
@@ -60,6 +63,7 @@ var kinds = map[Kind]bool{
 	SessionRevoked: true, BanLifted: true, ProviderChanged: true,
 	TrustedDeviceGranted: true, TrustedDeviceUsed: true, TrustedDevicesRevoked: true,
 	TwoFactorPolicy: true, TwoFactorEnrolRequired: true, PasskeyAdded: true, PasskeyRemoved: true,
+	BackupDownload: true,
 }
 
 // Field limits; longer values are cut (at a character boundary), never refused, so an
