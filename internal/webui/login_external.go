@@ -49,7 +49,7 @@ func (u *UI) oidcButtons(r *http.Request, svc *tenantServices) []externalButton 
 	var out []externalButton
 	for _, p := range ps {
 		if p.Enabled && p.Kind == identity.KindOIDC {
-			out = append(out, externalButton{Name: p.Name, Path: "/web/login/oidc/" + url.PathEscape(p.Name)})
+			out = append(out, externalButton{Name: p.Name, Path: providerStartURL(p.Name)})
 		}
 	}
 	return out
@@ -200,4 +200,3 @@ func (u *UI) afterExternalSignIn(w http.ResponseWriter, r *http.Request, svc *te
 func oidcCallbackURL(r *http.Request) string {
 	return absoluteURL(r, identity.OIDCCallbackPath)
 }
-

@@ -36,6 +36,11 @@ func (u *UI) settingsRoute(get, post bool, seg []string) handlerFunc {
 		return admin(u.bansPage)
 	case len(seg) == 1 && seg[0] == "bans" && post:
 		return admin(u.liftBan)
+	case len(seg) >= 1 && seg[0] == "providers":
+		if h := u.providersRoute(get, post, seg[1:]); h != nil {
+			return admin(h)
+		}
+		return nil
 	case len(seg) == 2 && seg[0] == "users":
 		id, ok := recordID(seg[1])
 		if !ok || id == 0 {
