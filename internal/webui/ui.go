@@ -38,6 +38,9 @@ type Config struct {
 	// (tests); a provider's own CA certificates are trusted either way.
 	IdentityHTTPClient *http.Client
 	LDAPRoots          *x509.CertPool
+	// Downloads redeems the signed links of backup exports served at
+	// /backup/download/<token>; nil answers that route with not found.
+	Downloads BackupDownloads
 	// Views are the screens; nil means DefaultViews for the registry.
 	Views []*View
 	// Log receives operational logs; nil means slog.Default.
@@ -150,6 +153,7 @@ func (u *UI) Mount(m Mounter) {
 	m.HandleTenant("/web/signup", guard(u.signup))
 	m.HandleTenant("/odoo", guard(u.appRoot))
 	m.HandleTenant("/odoo/", guard(u.appRoot))
+	m.HandleTenant("GET /backup/download/{token}", guard(u.backupDownload))
 	m.HandleTenant("/my", guard(u.portalRoot))
 	m.HandleTenant("/my/", guard(u.portalRoot))
 }
