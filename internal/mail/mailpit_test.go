@@ -8,140 +8,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/instant-erp/instanterp/internal/mail/mailtest"
 )
-
-// mailpit is a real SMTP server with an inspection API, started by a test.
-type mailpit struct {
-	smtpHost string
-	smtpPort int
-	api      string
-}
-
-type mailpitOptions struct {
-	host     string // interface to bind; 127.0.0.1 by default
-	certFile string // STARTTLS certificate and key; empty: no TLS
-	keyFile  string
-	authFile string // "user:password" lines; empty: no authentication
-}
-
-// startMailpit runs mailpit on free ports, or skips loudly when it is not installed
-// (.ci/services.sh installs it).
-func startMailpit(t *testing.T, opts mailpitOptions) *mailpit {
-	t.Helper()
-	bin, err := exec.LookPath("mailpit")
-	if err != nil {
-		t.Skip("MAILPIT NOT INSTALLED: SMTP tests skipped (go install github.com/axllent/mailpit@v1.33.1)")
-	}
-	if opts.host == "" {
-		opts.host = "127.0.0.1"
-	}
-	smtpPort, apiPort := freePort(t, opts.host), freePort(t, "127.0.0.1")
-	args := []string{
-		"--smtp", net.JoinHostPort(opts.host, strconv.Itoa(smtpPort)),
-		"--listen", net.JoinHostPort("127.0.0.1", strconv.Itoa(apiPort)),
-		"--database", filepath.Join(t.TempDir(), "mailpit.db"),
-		"--disable-version-check", "--smtp-disable-rdns", "--quiet",
-	}
-	if opts.certFile != "" {
-		args = append(args, "--smtp-tls-cert", opts.certFile, "--smtp-tls-key", opts.keyFile, "--smtp-require-starttls")
-	}
-	if opts.authFile != "" {
-		args = append(args, "--smtp-auth-file", opts.authFile)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mailpit: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	m := &mailpit{smtpHost: opts.host, smtpPort: smtpPort, api: "http://127.0.0.1:" + strconv.Itoa(apiPort)}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(m.api + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.Dial("tcp", net.JoinHostPort(opts.host, strconv.Itoa(smtpPort))); err == nil {
-					c.Close()
-					return m
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit did not start: %v", err)
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("mailpit exited: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-func freePort(t *testing.T, host string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type mailpitAddress struct{ Name, Address string }
-
-type mailpitMessage struct {
-	ID      string
-	Subject string
-	From    mailpitAddress
-	To      []mailpitAddress
-	Text    string
-	HTML    string
-}
-
-// messages lists what mailpit received, newest first, with their bodies.
-func (m *mailpit) messages(t *testing.T) []mailpitMessage {
-	t.Helper()
-	var list struct{ Messages []mailpitMessage }
-	m.getJSON(t, "/api/v1/messages", &list)
-	for i, msg := range list.Messages {
-		m.getJSON(t, "/api/v1/message/"+msg.ID, &list.Messages[i])
-	}
-	return list.Messages
-}
-
-func (m *mailpit) getJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	resp, err := http.Get(m.api + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-}
 
 // testCertificate writes a self-signed certificate for ips and returns the files
 // and a pool trusting it.
@@ -196,14 +73,6 @@ func externalIPv4(t *testing.T) net.IP {
 	return nil
 }
 
-func (m *mailpit) url(user string) string {
-	u := "smtp://"
-	if user != "" {
-		u += user + "@"
-	}
-	return u + net.JoinHostPort(m.smtpHost, strconv.Itoa(m.smtpPort))
-}
-
 func sendThrough(t *testing.T, rawURL, password string, roots *x509.CertPool, msg Message) error {
 	t.Helper()
 	var tlsConfig *tls.Config
@@ -220,13 +89,13 @@ func sendThrough(t *testing.T, rawURL, password string, roots *x509.CertPool, ms
 }
 
 func TestSMTPDeliversToRealServer(t *testing.T) {
-	mp := startMailpit(t, mailpitOptions{})
+	mp := mailtest.Start(t, mailtest.Options{})
 	msg := Message{To: []string{"Ada Lovelace <ada@example.com>"}, Subject: "Réinitialisation du mot de passe",
 		Text: "Open https://acme.example.com/web/reset_password?token=abc", HTML: "<p>Open the link</p>"}
-	if err := sendThrough(t, mp.url(""), "", nil, msg); err != nil {
+	if err := sendThrough(t, mp.URL(""), "", nil, msg); err != nil {
 		t.Fatal(err)
 	}
-	got := mp.messages(t)
+	got := mp.Messages(t)
 	if len(got) != 1 {
 		t.Fatalf("%d messages, want 1", len(got))
 	}
@@ -243,17 +112,17 @@ func TestSMTPDeliversToRealServer(t *testing.T) {
 }
 
 func TestSMTPHeaderInjectionNeverReachesServer(t *testing.T) {
-	mp := startMailpit(t, mailpitOptions{})
+	mp := mailtest.Start(t, mailtest.Options{})
 	for _, msg := range []Message{
 		{To: []string{"a@example.com"}, Subject: "hi\r\nBcc: victim@example.com", Text: "x"},
 		{To: []string{"a@example.com\r\nBcc: victim@example.com"}, Subject: "hi", Text: "x"},
 		{From: "x@example.com\nBcc: victim@example.com", To: []string{"a@example.com"}, Subject: "hi", Text: "x"},
 	} {
-		if err := sendThrough(t, mp.url(""), "", nil, msg); err == nil {
+		if err := sendThrough(t, mp.URL(""), "", nil, msg); err == nil {
 			t.Errorf("sent %+v", msg)
 		}
 	}
-	if got := mp.messages(t); len(got) != 0 {
+	if got := mp.Messages(t); len(got) != 0 {
 		t.Fatalf("server received %d messages", len(got))
 	}
 }
@@ -265,13 +134,13 @@ func TestSMTPStartTLSWithAuthentication(t *testing.T) {
 	if err := os.WriteFile(auth, []byte("mailer:Tr0ub4dor-and-3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mp := startMailpit(t, mailpitOptions{host: ip.String(), certFile: cert, keyFile: key, authFile: auth})
+	mp := mailtest.Start(t, mailtest.Options{Host: ip.String(), CertFile: cert, KeyFile: key, AuthFile: auth})
 	msg := Message{To: []string{"bob@example.com"}, Subject: "Invitation", Text: "Welcome"}
 
-	if err := sendThrough(t, mp.url("mailer"), "Tr0ub4dor-and-3", roots, msg); err != nil {
+	if err := sendThrough(t, mp.URL("mailer"), "Tr0ub4dor-and-3", roots, msg); err != nil {
 		t.Fatalf("send over STARTTLS: %v", err)
 	}
-	err := sendThrough(t, mp.url("mailer"), "wrong", roots, msg)
+	err := sendThrough(t, mp.URL("mailer"), "wrong", roots, msg)
 	if err == nil {
 		t.Fatal("wrong password accepted")
 	}
@@ -279,22 +148,22 @@ func TestSMTPStartTLSWithAuthentication(t *testing.T) {
 		t.Fatalf("error discloses the password: %v", err)
 	}
 	// An untrusted certificate is refused, not skipped.
-	if err := sendThrough(t, mp.url("mailer"), "Tr0ub4dor-and-3", nil, msg); err == nil {
+	if err := sendThrough(t, mp.URL("mailer"), "Tr0ub4dor-and-3", nil, msg); err == nil {
 		t.Fatal("sent to a server whose certificate is not trusted")
 	}
-	if got := mp.messages(t); len(got) != 1 {
+	if got := mp.Messages(t); len(got) != 1 {
 		t.Fatalf("%d messages, want 1", len(got))
 	}
 }
 
 func TestSMTPRequiresTLSOffLoopback(t *testing.T) {
 	ip := externalIPv4(t)
-	mp := startMailpit(t, mailpitOptions{host: ip.String()}) // no STARTTLS offered
-	err := sendThrough(t, mp.url(""), "", nil, Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"})
+	mp := mailtest.Start(t, mailtest.Options{Host: ip.String()}) // no STARTTLS offered
+	err := sendThrough(t, mp.URL(""), "", nil, Message{To: []string{"a@example.com"}, Subject: "s", Text: "t"})
 	if err == nil {
 		t.Fatal("sent in clear text to a server off the loopback interface")
 	}
-	if got := mp.messages(t); len(got) != 0 {
+	if got := mp.Messages(t); len(got) != 0 {
 		t.Fatalf("server received %d messages", len(got))
 	}
 }

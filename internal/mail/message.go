@@ -24,7 +24,10 @@ const (
 // built by the caller with html/template.
 type Message struct {
 	// From overrides the sender's default address when set.
-	From    string
+	From string
+	// ReplyTo, when set, is where answers go: a tenant's own address for mail
+	// the platform sends from its address on the tenant's behalf.
+	ReplyTo string
 	To      []string
 	Subject string
 	Text    string
@@ -74,8 +77,11 @@ func (msg Message) validate() (to []*mail.Address, err error) {
 		}
 		to = append(to, a)
 	}
-	if msg.From != "" {
-		if _, err := ParseAddress(msg.From); err != nil {
+	for _, a := range []string{msg.From, msg.ReplyTo} {
+		if a == "" {
+			continue
+		}
+		if _, err := ParseAddress(a); err != nil {
 			return nil, err
 		}
 	}
@@ -115,6 +121,13 @@ func build(msg Message, defaultFrom string, now time.Time) (*gomail.Msg, error) 
 	m.FromMailAddress(from)
 	for _, a := range to {
 		m.AddToMailAddress(a)
+	}
+	if msg.ReplyTo != "" {
+		replyTo, err := ParseAddress(msg.ReplyTo) // checked by validate
+		if err != nil {
+			return nil, err
+		}
+		m.ReplyToMailAddress(replyTo)
 	}
 	m.Subject(msg.Subject)
 	m.SetDateWithValue(now)
