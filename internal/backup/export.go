@@ -120,10 +120,11 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func (s *Service) writeExport(ctx context.Context, t tenancy.Tenant, work string, w io.Writer) error {
-	snap, err := s.takeSnapshot(ctx, t, archive.KindFull, work)
+	snap, err := s.takeSnapshot(ctx, t, archive.KindFull, work, toFile)
 	if err != nil {
 		return err
 	}
+	defer snap.release()
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	for _, m := range snap.members {

@@ -171,7 +171,9 @@ func restoreSQLiteInto(ctx context.Context, db *store.DB, src string) error {
 		if !ok {
 			return errors.New("the SQLite driver offers no backup API")
 		}
-		b, err := r.NewRestore("file:" + src + "?mode=ro")
+		// The source is read through a memory map: no read system call
+		// per page (see snapshotMmapSize).
+		b, err := r.NewRestore(fmt.Sprintf("file:%s?mode=ro&_pragma=mmap_size(%d)", src, snapshotMmapSize))
 		if err != nil {
 			return fmt.Errorf("start restore: %w", err)
 		}

@@ -84,15 +84,17 @@ func (s *Service) writeBackup(ctx context.Context, t tenancy.Tenant, kind string
 		return Record{}, nil, err
 	}
 	defer os.RemoveAll(work)
-	snap, err := s.takeSnapshot(ctx, t, kind, work)
+	snap, err := s.takeSnapshot(ctx, t, kind, work, streamed)
 	if err != nil {
 		return Record{}, nil, err
 	}
+	defer snap.release()
 	manifest := archive.Manifest{
 		ID: id, Tenant: t.Name, Kind: kind, Created: created,
 		Engine: snap.engine, EngineVersion: snap.engineVersion, SchemaVersion: snap.schemaVersion, RowCounts: snap.rowCounts,
 	}
 	res, err := s.writeOutbox(ctx, id, manifest, snap.members, progress)
+	snap.release() // the tenant's read transaction ends as soon as the pages are read
 	if err != nil {
 		return Record{}, nil, err
 	}

@@ -30,16 +30,35 @@ type snapshot struct {
 	engineVersion string
 	schemaVersion int64
 	rowCounts     map[string]int64
+	// release ends what a streamed snapshot holds open (its read
+	// transaction); it must be called once the members have been read.
+	release func()
 }
 
+// snapshotMode says where a SQLite snapshot goes.
+type snapshotMode int
+
+const (
+	// toFile writes the database into the work directory, for readers that
+	// need a file (the customer export's CSV).
+	toFile snapshotMode = iota
+	// streamed leaves the database member to be read once, page by page,
+	// straight from a read transaction into the archive.
+	streamed
+)
+
 // takeSnapshot copies tenant t into dir without stopping it: the database,
-// and for a full backup the filestore.
-func (s *Service) takeSnapshot(ctx context.Context, t tenancy.Tenant, kind, dir string) (snapshot, error) {
+// and for a full backup the filestore. The caller must call release.
+func (s *Service) takeSnapshot(ctx context.Context, t tenancy.Tenant, kind, dir string, mode snapshotMode) (snapshot, error) {
 	var snap snapshot
 	var err error
 	switch t.Engine {
 	case store.SQLite:
-		snap, err = s.snapshotSQLite(ctx, t, dir)
+		if mode == streamed {
+			snap, err = s.streamSQLite(ctx, t)
+		} else {
+			snap, err = s.snapshotSQLite(ctx, t, dir)
+		}
 	case store.Postgres:
 		snap, err = s.snapshotPostgres(ctx, t, dir)
 	default:
@@ -48,9 +67,13 @@ func (s *Service) takeSnapshot(ctx context.Context, t tenancy.Tenant, kind, dir 
 	if err != nil {
 		return snapshot{}, fmt.Errorf("snapshot tenant %q: %w", t.Name, err)
 	}
+	if snap.release == nil {
+		snap.release = func() {}
+	}
 	if kind == archive.KindFull {
 		files, err := linkFilestore(s.cfg.Storage.FilestoreDir(t), filepath.Join(dir, "filestore"))
 		if err != nil {
+			snap.release()
 			return snapshot{}, fmt.Errorf("snapshot filestore of tenant %q: %w", t.Name, err)
 		}
 		snap.members = append(snap.members, files...)
@@ -141,8 +164,8 @@ func copySQLitePages(ctx context.Context, q queryer, dst string) (int64, string,
 		if pgno != want || int64(len(page)) != pageSize {
 			return 0, "", fmt.Errorf("read page %d: got page %d of %d bytes", want, pgno, len(page))
 		}
-		if pgno == 1 && len(page) > sqliteVersionBytes+1 {
-			page[sqliteVersionBytes], page[sqliteVersionBytes+1] = 1, 1
+		if pgno == 1 {
+			markRollbackJournal(page)
 		}
 		if _, err := out.Write(page); err != nil {
 			return 0, "", fmt.Errorf("write snapshot: %w", err)

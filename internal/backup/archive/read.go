@@ -50,7 +50,9 @@ func readObject(ctx context.Context, r io.Reader, identities []age.Identity, sin
 			return Manifest{}, fmt.Errorf("read backup: %w: age header: %v", ErrCorrupt, err)
 		}
 	}
-	zr, err := zstd.NewReader(plain, zstd.WithDecoderMaxWindow(maxDecoderWindow), zstd.WithDecoderConcurrency(1))
+	// Two decoders: zstd then reads, decrypts and decodes ahead on its own
+	// goroutines while this one checks, hashes and writes the members.
+	zr, err := zstd.NewReader(plain, zstd.WithDecoderMaxWindow(maxDecoderWindow), zstd.WithDecoderConcurrency(2))
 	if err != nil {
 		return Manifest{}, fmt.Errorf("read backup: start decompression: %w", err)
 	}
