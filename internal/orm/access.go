@@ -2,6 +2,8 @@ package orm
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -386,6 +388,34 @@ func checkRuleDomains(ctx context.Context, env *Env, ids []int64) error {
 		c := su.newCompiler(ctx, false)
 		if _, err := c.domain(m, "t", d); err != nil {
 			return validationf("ir.rule", "domain_force", "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkAccessModels refuses access rights on a model the registry does not hold: a
+// right on a model that is not installed grants nothing today and would silently
+// grant access the day a module of that name is installed.
+func checkAccessModels(ctx context.Context, env *Env, ids []int64) error {
+	su := env.Sudo()
+	recs, err := su.Read(ctx, "ir.model.access", ids, []string{"model_id"})
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		pair, ok := rec["model_id"].([]any)
+		if !ok {
+			return validationf("ir.model.access", "model_id", "a model is required")
+		}
+		model, err := modelNameOf(ctx, su, pair[0].(int64))
+		if errors.Is(err, sql.ErrNoRows) {
+			return validationf("ir.model.access", "model_id", "the model %d does not exist", pair[0].(int64))
+		}
+		if err != nil {
+			return err
+		}
+		if _, ok := env.reg.models[model]; !ok {
+			return validationf("ir.model.access", "model_id", "the model %q is not installed", model)
 		}
 	}
 	return nil

@@ -40,6 +40,7 @@ func coreModels() []*Model {
 				{Name: "perm_create", Type: Boolean, String: "Create Access"},
 				{Name: "perm_unlink", Type: Boolean, String: "Delete Access"},
 			},
+			Checks: []Check{{Name: "model_installed", Fields: []string{"model_id"}, Func: checkAccessModels}},
 		},
 		{
 			Name: "ir.rule", Description: "Record Rule", Order: "model_id DESC, id",

@@ -22,6 +22,12 @@ func Register(reg *orm.Registry) error {
 	); err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
+	if err := reg.Extend("ir.rule",
+		&orm.Field{Name: "global", Type: orm.Boolean, Compute: computeRuleGlobal, Depends: []string{"groups"},
+			Help: "a rule without groups applies to everyone and is combined with the others by AND"},
+	); err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
 	if err := reg.Extend("ir.attachment",
 		&orm.Field{Name: "company_id", Type: orm.Many2one, Comodel: "res.company", DefaultExpr: "company_id"},
 	); err != nil {
@@ -72,6 +78,12 @@ func companyModel() *orm.Model {
 			{Name: "phone", Type: orm.Char},
 			{Name: "vat", Type: orm.Char, String: "Tax ID"},
 			{Name: "active", Type: orm.Boolean, Default: true},
+			// The address is the company's contact's, as in Odoo; it is edited there.
+			{Name: "street", Type: orm.Char, Related: "partner_id.street"},
+			{Name: "street2", Type: orm.Char, Related: "partner_id.street2"},
+			{Name: "zip", Type: orm.Char, Related: "partner_id.zip"},
+			{Name: "city", Type: orm.Char, Related: "partner_id.city"},
+			{Name: "country_id", Type: orm.Many2one, Comodel: "res.country", Related: "partner_id.country_id", String: "Country"},
 		},
 		SQLConstraints: []orm.SQLConstraint{{Name: "name_uniq", Fields: []string{"name"}, Message: "the company name must be unique"}},
 	}
@@ -255,4 +267,18 @@ func checkSequence(ctx context.Context, env *orm.Env, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// computeRuleGlobal marks the rules that name no group: those apply to every user.
+func computeRuleGlobal(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
+	recs, err := env.Sudo().Read(ctx, "ir.rule", ids, []string{"groups"})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]any, len(recs))
+	for _, r := range recs {
+		groups, _ := r["groups"].([]int64)
+		out[r["id"].(int64)] = len(groups) == 0
+	}
+	return out, nil
 }
