@@ -46,7 +46,12 @@ func (u *UI) appRoute(method string, seg []string) handlerFunc {
 		return u.settingsRoute(get, post, seg[1:])
 	case "picker":
 		if get && len(seg) == 3 {
-			return func(rq *request) error { return u.picker(rq, seg[1], seg[2]) }
+			return func(rq *request) error {
+				if v, ok := u.views[seg[1]]; ok && v.Admin && !rq.user.Admin {
+					return errNotFound
+				}
+				return u.picker(rq, seg[1], seg[2])
+			}
 		}
 		return nil
 	}
@@ -54,6 +59,20 @@ func (u *UI) appRoute(method string, seg []string) handlerFunc {
 	if !ok {
 		return nil
 	}
+	h := viewRoute(u, v, get, post, seg)
+	if h == nil || !v.Admin {
+		return h
+	}
+	return func(rq *request) error {
+		if !rq.user.Admin {
+			return errNotFound
+		}
+		return h(rq)
+	}
+}
+
+// viewRoute dispatches the list, form and actions of one view.
+func viewRoute(u *UI, v *View, get, post bool, seg []string) handlerFunc {
 	switch len(seg) {
 	case 1:
 		if get {

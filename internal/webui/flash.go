@@ -25,6 +25,8 @@ var flashMessages = map[string]string{
 	"ban-lifted":       "The lock-out has been lifted.",
 	"2fa-enabled":      "Two-factor authentication is on. Keep your recovery codes somewhere safe.",
 	"2fa-disabled":     "Two-factor authentication is off.",
+	"apikey-revoked":   "The API key has been revoked; it no longer works.",
+	"apikey-limit":     "The longest validity of new API keys has been saved.",
 }
 
 func flashCookieFor(code string) *http.Cookie {

@@ -371,6 +371,9 @@ func addDecimal(sum *apd.Decimal, v any) *apd.Decimal {
 
 // appSlug is the top-bar entry a view belongs to.
 func appSlug(u *UI, v *View) string {
+	if v.Admin {
+		return "settings"
+	}
 	if vs := u.viewsOfApp(v.App); len(vs) > 0 {
 		return vs[0].Slug
 	}

@@ -36,6 +36,10 @@ func (u *UI) settingsRoute(get, post bool, seg []string) handlerFunc {
 		return admin(u.bansPage)
 	case len(seg) == 1 && seg[0] == "bans" && post:
 		return admin(u.liftBan)
+	case len(seg) == 1 && seg[0] == "api-keys" && get:
+		return admin(func(rq *request) error { return u.apiKeysAdminPage(rq, nil) })
+	case len(seg) == 1 && seg[0] == "api-keys" && post:
+		return admin(u.apiKeysAdminPost)
 	case len(seg) >= 1 && seg[0] == "providers":
 		if h := u.providersRoute(get, post, seg[1:]); h != nil {
 			return admin(h)

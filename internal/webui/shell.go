@@ -11,7 +11,7 @@ func (u *UI) apps(rq *request) []appLink {
 	var out []appLink
 	seen := map[string]bool{}
 	for _, v := range u.order {
-		if seen[v.App] {
+		if seen[v.App] || v.Admin {
 			continue
 		}
 		if !canRead(rq, v.Model) {

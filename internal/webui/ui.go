@@ -128,7 +128,8 @@ func New(cfg Config) (*UI, error) {
 		}
 		u.views[v.Slug] = v
 		u.order = append(u.order, v)
-		if _, ok := u.byModel[v.Model]; !ok {
+		// Links to records open the users' views, never an administrator's editor.
+		if _, ok := u.byModel[v.Model]; !ok && !v.Admin {
 			u.byModel[v.Model] = v
 		}
 	}

@@ -50,6 +50,11 @@ type View struct {
 	// Figures are shown on the dashboard.
 	Figures []Figure
 
+	// Admin views (groups, access rights, record rules) open to administrators
+	// only, whatever the access rights let other users read: everyone else gets the
+	// not-found page. They are reached from the Settings menu, not the top bar.
+	Admin bool
+
 	domain  domain.Domain
 	filters map[string]domain.Domain
 }

@@ -6,7 +6,7 @@ import "github.com/instant-erp/instanterp/internal/orm"
 // in the registry (its module is not installed) is left out.
 func DefaultViews(reg *orm.Registry) []*View {
 	var out []*View
-	all := append(append(append(contactViews(), productViews()...), salesViews()...), invoicingViews()...)
+	all := append(append(append(append(contactViews(), productViews()...), salesViews()...), invoicingViews()...), settingsViews()...)
 	for _, v := range all {
 		if _, ok := reg.Model(v.Model); ok {
 			out = append(out, v)
