@@ -74,7 +74,12 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	}
 	rpc.Mount(handler)
 	// The web application and the customer portal on every tenant host.
-	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Log: p.Log})
+	// Administrators download their exports through signed links on the tenant's host.
+	downloads, err := p.downloadService(ctx)
+	if err != nil {
+		return fmt.Errorf("backup downloads: %w", err)
+	}
+	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Log: p.Log, Downloads: downloads})
 	if err != nil {
 		return fmt.Errorf("web application: %w", err)
 	}
