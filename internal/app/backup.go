@@ -8,6 +8,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/backup"
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/jobs"
+	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 // backupConfig is the backup service's configuration for this platform,
@@ -50,7 +51,7 @@ func (p *Platform) Backups(ctx context.Context) (*Backups, error) {
 	if err != nil {
 		return nil, err
 	}
-	queue, err := p.jobQueue(ctx)
+	queue, err := p.jobQueue(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -63,26 +64,31 @@ func (p *Platform) Backups(ctx context.Context) (*Backups, error) {
 	return &Backups{Service: svc, queue: queue}, nil
 }
 
-func (p *Platform) jobQueue(ctx context.Context) (*jobs.Queue, error) {
-	return jobs.Open(ctx, jobs.Config{Control: p.Control, DatabaseURL: p.Config.DatabaseURL, Log: p.Log,
-		Window: jobs.Window{Start: p.Config.BackupWindow.Start, Length: p.Config.BackupWindow.Length}})
+func (p *Platform) jobQueue(ctx context.Context, tenants jobs.TenantSource) (*jobs.Queue, error) {
+	cfg := jobs.Config{Control: p.Control, DatabaseURL: p.Config.DatabaseURL, Log: p.Log,
+		Window: jobs.Window{Start: p.Config.BackupWindow.Start, Length: p.Config.BackupWindow.Length}}
+	if tenants != nil {
+		cfg.Catalogue, cfg.Tenants = p.Catalogue, tenants
+	}
+	return jobs.Open(ctx, cfg)
 }
 
 // StartJobs starts the job workers (River): nightly backups spread over the
-// window, replication retries, catch-up and pruning. evict drops a tenant's
-// open database after a restore (the router's Evict) and may be nil. The
-// returned function stops the workers. Several nodes may run them: River
-// shares the queue through the control database.
-func (p *Platform) StartJobs(ctx context.Context, evict func(string)) (stop func(context.Context) error, err error) {
+// window, replication retries, catch-up and pruning, and, through router, each
+// active tenant's periodic maintenance. The router's Evict drops a tenant's
+// open database after a restore. The returned function stops the workers.
+// Several nodes may run them: River shares the queue through the control
+// database.
+func (p *Platform) StartJobs(ctx context.Context, router *tenancy.Router) (stop func(context.Context) error, err error) {
 	cfg, err := p.backupConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	queue, err := p.jobQueue(ctx)
+	queue, err := p.jobQueue(ctx, router)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Enqueue, cfg.Evict = queue.EnqueueReplication, evict
+	cfg.Enqueue, cfg.Evict = queue.EnqueueReplication, router.Evict
 	svc, err := backup.New(cfg)
 	if err != nil {
 		queue.Stop(ctx)

@@ -41,9 +41,10 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	defer stopRouter()
 	go router.Run(routerCtx)
 
-	// Backups, replication retries and pruning run in River workers beside the server.
+	// Backups, replication retries, pruning and tenant maintenance run in River
+	// workers beside the server.
 	p.warnBackupSites()
-	stopJobs, err := p.StartJobs(ctx, router.Evict)
+	stopJobs, err := p.StartJobs(ctx, router)
 	if err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
@@ -67,7 +68,7 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	if err != nil {
 		return err
 	}
-	accounts := &api.Accounts{Hasher: hasher}
+	accounts := &api.Accounts{Registry: p.Registry, Hasher: hasher}
 	rpc, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Log: p.Log})
 	if err != nil {
 		return fmt.Errorf("external API: %w", err)

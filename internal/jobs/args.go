@@ -48,3 +48,35 @@ type Window struct {
 	Start  time.Duration // since midnight
 	Length time.Duration
 }
+
+// Per-tenant job kinds: a periodic fan-out queues one job per active tenant.
+const (
+	KindMaintainAll = "tenant_maintain_all"
+	KindMaintain    = "tenant_maintain"
+	KindMailAll     = "mail_deliver_all"
+	KindMail        = "mail_deliver"
+)
+
+// MaintainAllArgs queues a maintenance job for every active tenant.
+type MaintainAllArgs struct{}
+
+func (MaintainAllArgs) Kind() string { return KindMaintainAll }
+
+// MaintainArgs deletes one tenant's expired credentials and stale sign-in state.
+type MaintainArgs struct {
+	Tenant string `json:"tenant"`
+}
+
+func (MaintainArgs) Kind() string { return KindMaintain }
+
+// MailAllArgs queues a mail delivery job for every active tenant.
+type MailAllArgs struct{}
+
+func (MailAllArgs) Kind() string { return KindMailAll }
+
+// MailArgs delivers one tenant's queued business mail (mail.mail).
+type MailArgs struct {
+	Tenant string `json:"tenant"`
+}
+
+func (MailArgs) Kind() string { return KindMail }

@@ -15,8 +15,11 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/backup"
 	"github.com/instant-erp/instanterp/internal/store"
+	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 // ApplicationName is the PostgreSQL application_name of the queue's
@@ -39,6 +42,19 @@ type Config struct {
 	PollInterval        time.Duration
 	// CatchUpEvery is how often gaps are looked for (default 15 minutes).
 	CatchUpEvery time.Duration
+
+	// Tenant jobs (maintenance, mail delivery) run only when Catalogue and
+	// Tenants are set: the catalogue lists the active tenants, the router hands
+	// out their databases.
+	Catalogue *tenancy.Catalogue
+	Tenants   TenantSource
+	// MaintainEvery is how often each tenant's expired credentials and stale
+	// sign-in state are deleted (default hourly, each tenant at a stable offset
+	// within the first MaintainEvery/6).
+	MaintainEvery time.Duration
+	// Sessions and Throttle are the server's sign-in settings (zero: defaults).
+	Sessions session.Config
+	Throttle throttle.Config
 }
 
 // Queue inserts jobs and, once started, works them.
@@ -74,6 +90,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.CatchUpEvery <= 0 {
 		cfg.CatchUpEvery = 15 * time.Minute
+	}
+	if cfg.MaintainEvery <= 0 {
+		cfg.MaintainEvery = time.Hour
 	}
 	if cfg.Window.Length <= 0 {
 		cfg.Window = Window{Start: time.Hour, Length: 4 * time.Hour}
@@ -151,39 +170,40 @@ func (q *Queue) EnqueueReplication(ctx context.Context, backupID, site string) e
 	return nil
 }
 
-// Start works jobs for svc until Stop: nightly schedule, backups,
-// replication, catch-up and pruning. Leftovers of killed processes older
-// than a day are cleaned first.
+// Start works jobs until Stop: with svc, the nightly schedule, backups,
+// replication, catch-up and pruning (leftovers of killed processes older than
+// a day are cleaned first); with a catalogue and tenant source in the Config,
+// each active tenant's maintenance and mail delivery.
 func (q *Queue) Start(ctx context.Context, svc *backup.Service) error {
 	if q.stopFn != nil {
 		return errors.New("jobs: already started")
 	}
-	q.svc = svc
-	if _, err := svc.Cleanup(ctx, q.cfg.Now().Add(-24*time.Hour)); err != nil {
-		q.cfg.Log.Warn("backup cleanup incomplete", "err", err)
-	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &backupWorker{svc: svc})
-	river.AddWorker(workers, &replicateWorker{svc: svc})
-	river.AddWorker(workers, &scheduleWorker{q: q})
-	river.AddWorker(workers, &catchUpWorker{q: q})
-	river.AddWorker(workers, &pruneWorker{svc: svc})
-	window := q.cfg.Window
+	queues := map[string]river.QueueConfig{}
+	var periodic []*river.PeriodicJob
+	if svc != nil {
+		q.svc = svc
+		if _, err := svc.Cleanup(ctx, q.cfg.Now().Add(-24*time.Hour)); err != nil {
+			q.cfg.Log.Warn("backup cleanup incomplete", "err", err)
+		}
+		periodic = append(periodic, q.addBackupWorkers(workers, svc)...)
+		queues[river.QueueDefault] = river.QueueConfig{MaxWorkers: 2}
+	}
+	if q.cfg.Catalogue != nil && q.cfg.Tenants != nil {
+		periodic = append(periodic, q.addTenantWorkers(workers)...)
+		queues[tenantQueue] = river.QueueConfig{MaxWorkers: 2}
+	}
+	if len(queues) == 0 {
+		return errors.New("jobs: nothing to work: no backup service and no tenant source")
+	}
 	cfg := &river.Config{
 		Logger:            q.cfg.Log,
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
+		Queues:            queues,
 		Workers:           workers,
 		FetchPollInterval: q.cfg.PollInterval,
 		FetchCooldown:     min(q.cfg.PollInterval, 100*time.Millisecond),
 		RetryPolicy:       backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax, now: q.cfg.Now},
-		PeriodicJobs: []*river.PeriodicJob{
-			river.NewPeriodicJob(dailyAt(window.Start), func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
-				&river.PeriodicJobOpts{ID: KindSchedule}),
-			river.NewPeriodicJob(dailyAt(window.Start+window.Length), func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
-				&river.PeriodicJobOpts{ID: KindPrune}),
-			river.NewPeriodicJob(river.PeriodicInterval(q.cfg.CatchUpEvery), func() (river.JobArgs, *river.InsertOpts) { return CatchUpArgs{}, nil },
-				&river.PeriodicJobOpts{ID: KindCatchUp, RunOnStart: true}),
-		},
+		PeriodicJobs:      periodic,
 	}
 	stop, err := q.start(ctx, cfg)
 	if err != nil {
@@ -205,6 +225,38 @@ func (q *Queue) Stop(ctx context.Context) error {
 		q.close = nil
 	}
 	return err
+}
+
+// addBackupWorkers registers the backup jobs and returns their periodic ones.
+func (q *Queue) addBackupWorkers(workers *river.Workers, svc *backup.Service) []*river.PeriodicJob {
+	river.AddWorker(workers, &backupWorker{svc: svc})
+	river.AddWorker(workers, &replicateWorker{svc: svc})
+	river.AddWorker(workers, &scheduleWorker{q: q})
+	river.AddWorker(workers, &catchUpWorker{q: q})
+	river.AddWorker(workers, &pruneWorker{svc: svc})
+	window := q.cfg.Window
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(dailyAt(window.Start), func() (river.JobArgs, *river.InsertOpts) { return ScheduleArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindSchedule}),
+		river.NewPeriodicJob(dailyAt(window.Start+window.Length), func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindPrune}),
+		river.NewPeriodicJob(river.PeriodicInterval(q.cfg.CatchUpEvery), func() (river.JobArgs, *river.InsertOpts) { return CatchUpArgs{}, nil },
+			&river.PeriodicJobOpts{ID: KindCatchUp, RunOnStart: true}),
+	}
+}
+
+// addTenantWorkers registers the per-tenant jobs and returns their periodic
+// fan-outs. They run on start too, so a restarted node catches up at once.
+func (q *Queue) addTenantWorkers(workers *river.Workers) []*river.PeriodicJob {
+	river.AddWorker(workers, &fanOutWorker[MaintainAllArgs]{q: q, spread: q.cfg.MaintainEvery / 6,
+		job: func(t string) river.JobArgs { return MaintainArgs{Tenant: t} }})
+	river.AddWorker(workers, &maintainWorker{q: q})
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(q.cfg.MaintainEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return MaintainAllArgs{}, &river.InsertOpts{Queue: tenantQueue}
+		},
+			&river.PeriodicJobOpts{ID: KindMaintainAll, RunOnStart: true}),
+	}
 }
 
 // dailyAt fires once a day at offset past midnight UTC.
