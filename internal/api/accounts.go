@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,14 +13,19 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
+	"github.com/instant-erp/instanterp/internal/identity"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
 // Accounts is the Authenticator and Sessions of the platform, assembled from
 // internal/auth: password logins (auth.Authenticator: passlib PBKDF2, throttling in
 // the tenant database, security log), API keys (scope rpc, counted per use) and
-// server-side sessions.
+// server-side sessions. Users and their credentials are read through
+// internal/identity.Accounts, as the web sign-in reads them.
 type Accounts struct {
+	// Registry is the ERP's: password hashes are upgraded through the ORM.
+	Registry *orm.Registry
 	Hasher   *password.Hasher
 	Throttle throttle.Config
 	APIKeys  apikey.Config
@@ -36,40 +40,21 @@ var (
 // keyPrefix starts every API key; anything else presented as a password is one.
 const keyPrefix = "iek_"
 
-// credential is a user's row as authentication needs it. The password hash is a
-// secret field the ORM never returns, so it is read here, by the authentication
-// code alone, and never leaves this file.
-type credential struct {
-	uid    int64
-	login  string
-	hash   string
-	active bool
-	totp   bool
-}
-
-func loadCredential(ctx context.Context, db *store.DB, where string, arg any) (credential, bool, error) {
-	var (
-		c    credential
-		hash sql.NullString
-		act  any
-	)
-	q := `SELECT u.id, u.login, u.password, u.active, EXISTS (SELECT 1 FROM auth_totp t WHERE t.user_id = u.id)
-		FROM res_users u WHERE ` + where
-	err := db.Read.QueryRowContext(ctx, db.Rebind(q), arg).Scan(&c.uid, &c.login, &hash, &act, &c.totp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential{}, false, nil
+// user is the account an RPC login names, read through the tenant's one reader
+// of res.users credentials (internal/identity). found is false for an unknown
+// login or uid.
+func (a *Accounts) user(ctx context.Context, db *store.DB, find func(*identity.Accounts) (identity.User, error)) (identity.User, bool, error) {
+	if a.Registry == nil {
+		return identity.User{}, false, errors.New("api accounts: no registry")
+	}
+	u, err := find(identity.NewAccounts(db, a.Registry))
+	if errors.Is(err, auth.ErrNoAccount) {
+		return identity.User{}, false, nil
 	}
 	if err != nil {
-		return credential{}, false, fmt.Errorf("load credentials: %w", err)
+		return identity.User{}, false, fmt.Errorf("load credentials: %w", err)
 	}
-	c.hash = hash.String
-	switch v := act.(type) {
-	case bool:
-		c.active = v
-	case int64:
-		c.active = v != 0
-	}
-	return c, true, nil
+	return u, true, nil
 }
 
 func (a *Accounts) throttle(db *store.DB) (*throttle.Throttle, error) {
@@ -95,41 +80,41 @@ func (a *Accounts) Login(ctx context.Context, db *store.DB, login, secret string
 		a.Dummy(secret)
 		return Principal{}, ErrDenied
 	}
-	cred, found, err := loadCredential(ctx, db, `lower(u.login) = lower(?)`, login)
+	u, found, err := a.user(ctx, db, func(acc *identity.Accounts) (identity.User, error) { return acc.UserByLogin(ctx, login) })
 	if err != nil {
 		return Principal{}, err
 	}
-	return a.check(ctx, db, login, cred, found, secret, c)
+	return a.check(ctx, db, login, u, found, secret, c)
 }
 
 // Verify implements Authenticator.
 func (a *Accounts) Verify(ctx context.Context, db *store.DB, uid int64, secret string, c Client) (Principal, error) {
-	cred, found, err := loadCredential(ctx, db, `u.id = ?`, uid)
+	u, found, err := a.user(ctx, db, func(acc *identity.Accounts) (identity.User, error) { return acc.User(ctx, uid) })
 	if err != nil {
 		return Principal{}, err
 	}
-	login := cred.login
+	login := u.Login
 	if !found {
 		login = fmt.Sprintf("#%d", uid)
 	}
-	return a.check(ctx, db, login, cred, found, secret, c)
+	return a.check(ctx, db, login, u, found, secret, c)
 }
 
 // check verifies secret for the user: an API key here, a password through
 // internal/auth's Authenticator (throttling, dummy hashing for unknown logins, hash
 // upgrade, security log). Both are throttled per address and account.
-func (a *Accounts) check(ctx context.Context, db *store.DB, login string, cred credential, found bool, secret string, c Client) (Principal, error) {
+func (a *Accounts) check(ctx context.Context, db *store.DB, login string, u identity.User, found bool, secret string, c Client) (Principal, error) {
 	th, err := a.throttle(db)
 	if err != nil {
 		return Principal{}, err
 	}
 	if !strings.HasPrefix(secret, keyPrefix) {
 		// With a second factor on, the RPC password path takes API keys only.
-		if found && cred.totp {
+		if found && u.TwoFactor {
 			a.Dummy(secret)
 			return Principal{}, ErrDenied
 		}
-		authn, err := auth.NewAuthenticator(userStore{db: db}, a.Hasher, th, securitylog.New(db, nil), nil)
+		authn, err := auth.NewAuthenticator(identity.NewAccounts(db, a.Registry), a.Hasher, th, securitylog.New(db, nil), nil)
 		if err != nil {
 			return Principal{}, err
 		}
@@ -140,7 +125,7 @@ func (a *Accounts) check(ctx context.Context, db *store.DB, login string, cred c
 			return Principal{}, ErrDenied
 		case err != nil:
 			return Principal{}, err
-		case found && acct.ID != cred.uid:
+		case found && acct.ID != u.ID:
 			return Principal{}, ErrDenied
 		}
 		return Principal{UID: acct.ID}, nil
@@ -153,7 +138,7 @@ func (a *Accounts) check(ctx context.Context, db *store.DB, login string, cred c
 	}
 	k, err := apikey.NewStore(db, a.APIKeys).Check(ctx, secret, apikey.ScopeRPC)
 	switch {
-	case errors.Is(err, apikey.ErrInvalid) || errors.Is(err, apikey.ErrExpired) || err == nil && (!found || !cred.active || k.UserID != cred.uid):
+	case errors.Is(err, apikey.ErrInvalid) || errors.Is(err, apikey.ErrExpired) || err == nil && (!found || !u.Active || k.UserID != u.ID):
 		if err := th.RecordFailure(ctx, address(c), login); err != nil {
 			return Principal{}, err
 		}
@@ -164,26 +149,7 @@ func (a *Accounts) check(ctx context.Context, db *store.DB, login string, cred c
 	if err := th.RecordSuccess(ctx, login); err != nil {
 		return Principal{}, err
 	}
-	return Principal{UID: cred.uid, KeyID: k.ID}, nil
-}
-
-// userStore gives internal/auth the accounts of one tenant (res.users).
-type userStore struct{ db *store.DB }
-
-func (u userStore) AccountByLogin(ctx context.Context, login string) (auth.Account, error) {
-	cred, found, err := loadCredential(ctx, u.db, `lower(u.login) = lower(?)`, login)
-	if err != nil {
-		return auth.Account{}, err
-	}
-	if !found {
-		return auth.Account{}, auth.ErrNoAccount
-	}
-	return auth.Account{ID: cred.uid, Login: cred.login, PasswordHash: cred.hash, Active: cred.active}, nil
-}
-
-func (u userStore) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	_, err := u.db.Write.ExecContext(ctx, u.db.Rebind(`UPDATE res_users SET password = ? WHERE id = ?`), hash, id)
-	return err
+	return Principal{UID: u.ID, KeyID: k.ID}, nil
 }
 
 // Bearer implements Authenticator.

@@ -38,6 +38,9 @@ type User struct {
 	Email       string
 	Active      bool
 	HasPassword bool
+	// TwoFactor: the user has a TOTP second factor, so a password alone never
+	// signs them in (the external API then takes API keys only).
+	TwoFactor bool
 }
 
 // userRow is a user with the hash, for this package only.
@@ -46,7 +49,8 @@ type userRow struct {
 	hash string
 }
 
-const userColumns = `SELECT id, login, name, email, password, active FROM res_users WHERE `
+const userColumns = `SELECT id, login, name, email, password, active,
+	EXISTS (SELECT 1 FROM auth_totp t WHERE t.user_id = res_users.id) FROM res_users WHERE `
 
 func scanUser(row interface{ Scan(...any) error }) (userRow, error) {
 	var (
@@ -54,11 +58,19 @@ func scanUser(row interface{ Scan(...any) error }) (userRow, error) {
 		name, email sql.NullString
 		hash        sql.NullString
 		active      sql.NullBool
+		twoFactor   any
 	)
-	if err := row.Scan(&u.ID, &u.Login, &name, &email, &hash, &active); err != nil {
+	if err := row.Scan(&u.ID, &u.Login, &name, &email, &hash, &active, &twoFactor); err != nil {
 		return userRow{}, err
 	}
 	u.Name, u.Email, u.hash, u.Active = name.String, email.String, hash.String, active.Bool
+	// EXISTS is a boolean on PostgreSQL and an integer on SQLite.
+	switch v := twoFactor.(type) {
+	case bool:
+		u.TwoFactor = v
+	case int64:
+		u.TwoFactor = v != 0
+	}
 	u.HasPassword = u.hash != ""
 	return u, nil
 }

@@ -101,7 +101,7 @@ func Start(tb testing.TB, opts Options) *Platform {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	accounts := &api.Accounts{Hasher: hasher}
+	accounts := &api.Accounts{Registry: p.Registry, Hasher: hasher}
 	srv, err := web.NewServer(web.Config{Domain: "localhost", MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies}, router, log)
 	if err != nil {
 		tb.Fatal(err)
