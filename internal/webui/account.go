@@ -31,6 +31,10 @@ func (u *UI) accountRoute(get, post bool, seg []string) handlerFunc {
 		return func(rq *request) error { return u.securityPage(rq, "", nil) }
 	case seg[0] == "security" && post:
 		return u.changeSecondFactor
+	case seg[0] == "passkey-options" && post:
+		return u.passkeyRegisterOptions
+	case seg[0] == "passkey" && post:
+		return u.passkeyRegister
 	case seg[0] == "api-keys" && get:
 		return func(rq *request) error { return u.apiKeysPage(rq, apiKeyForm{}, "", nil) }
 	case seg[0] == "api-keys" && post:

@@ -25,6 +25,10 @@ var flashMessages = map[string]string{
 	"ban-lifted":       "The lock-out has been lifted.",
 	"2fa-enabled":      "Two-factor authentication is on. Keep your recovery codes somewhere safe.",
 	"2fa-disabled":     "Two-factor authentication is off.",
+	"devices-revoked":  "Every trusted device, this one included, will be asked for a code at the next sign-in.",
+	"passkey-added":    "The passkey has been added.",
+	"passkey-removed":  "The passkey has been removed.",
+	"2fa-policy-saved": "The two-factor policy has been saved.",
 	"apikey-revoked":   "The API key has been revoked; it no longer works.",
 	"apikey-limit":     "The longest validity of new API keys has been saved.",
 }

@@ -30,6 +30,7 @@ type loginForm struct {
 	Login    string
 	Redirect string
 	Pending  string // second-factor step: the signed proof of the password step
+	Passkey  bool   // second-factor step: the user has a passkey to offer
 	// Providers are the OpenID sign-in buttons (login_external.go).
 	Providers []externalButton
 }
@@ -97,8 +98,16 @@ func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if on {
-		u.askSecondFactor(w, r, svc, acct.ID, form, "")
-		return
+		trusted, err := u.isTrustedDevice(r, svc, acct.ID)
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		if !trusted {
+			u.askSecondFactor(w, r, svc, acct.ID, form, "")
+			return
+		}
+		u.recordEvent(r.Context(), svc, r, securitylog.TrustedDeviceUsed, acct.ID, 0, "")
 	}
 	u.startSession(w, r, svc, acct.ID, form.Redirect)
 }
@@ -114,6 +123,10 @@ func (u *UI) askSecondFactor(w http.ResponseWriter, r *http.Request, svc *tenant
 	csrf := browserToken(w, r)
 	form.Pending, err = sg.Sign(scopeSecondFactor, []byte(strconv.FormatInt(userID, 10)), token.Bind("browser", csrf), u.now().Add(secondFactorTime))
 	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if form.Passkey, err = u.hasPasskey(r.Context(), svc, userID); err != nil {
 		u.fail(w, r, err)
 		return
 	}
@@ -183,32 +196,57 @@ func (u *UI) loginSecondFactor(w http.ResponseWriter, r *http.Request) {
 	if kind == securitylog.RecoveryCodeUsed {
 		u.recordEvent(ctx, svc, r, kind, userID, 0, "")
 	}
+	if r.PostFormValue("trust") == "1" {
+		if err := u.trustDevice(w, r, svc, userID); err != nil {
+			u.fail(w, r, err)
+			return
+		}
+	}
 	u.startSession(w, r, svc, userID, form.Redirect)
 }
 
 // startSession issues a new session (never reusing a token presented before) and
 // sends the user on: portal users to their documents, others to the application.
+// Every sign-in path ends here, after its factors have been checked.
 func (u *UI) startSession(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, redirect string) {
-	if c, err := r.Cookie(session.CookieName); err == nil {
-		svc.sessions.Delete(r.Context(), c.Value)
+	if next, ok := u.openSession(w, r, svc, userID, redirect); ok {
+		http.Redirect(w, r, next, http.StatusSeeOther)
 	}
-	sess, tok, err := svc.sessions.Create(r.Context(), userID, web.ClientIP(r.Context()).String(), r.UserAgent())
+}
+
+// openSession is startSession without the redirect: it returns where the user goes
+// next, or false when it has answered itself (an error, or the tenant requires 2FA
+// and the user must enrol first: then no session is made at all).
+func (u *UI) openSession(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, redirect string) (string, bool) {
+	ctx := r.Context()
+	if enrol, err := u.mustEnrol(ctx, svc, userID); err != nil {
+		u.fail(w, r, err)
+		return "", false
+	} else if enrol {
+		u.recordEvent(ctx, svc, r, securitylog.TwoFactorEnrolRequired, userID, 0, "")
+		u.askEnrolment(w, r, svc, userID, redirect, "", "")
+		return "", false
+	}
+	if c, err := r.Cookie(session.CookieName); err == nil {
+		svc.sessions.Delete(ctx, c.Value)
+	}
+	sess, tok, err := svc.sessions.Create(ctx, userID, web.ClientIP(ctx).String(), r.UserAgent())
 	if err != nil {
 		u.fail(w, r, err)
-		return
+		return "", false
 	}
 	http.SetCookie(w, session.Cookie(tok, sess.ExpiresAt))
 	landing := defaultLanding
-	if internal, err := u.isInternal(r.Context(), svc, userID); err != nil {
+	if internal, err := u.isInternal(ctx, svc, userID); err != nil {
 		u.fail(w, r, err)
-		return
+		return "", false
 	} else if !internal {
 		landing = "/my"
 	}
 	if redirect == "" {
 		redirect = landing
 	}
-	http.Redirect(w, r, redirect, http.StatusSeeOther)
+	return redirect, true
 }
 
 func (u *UI) recordEvent(ctx context.Context, svc *tenantServices, r *http.Request, kind securitylog.Kind, userID, actorID int64, ref string) {

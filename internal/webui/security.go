@@ -21,6 +21,11 @@ type securityData struct {
 	RecoveryCodes []string
 	Remaining     int
 	Errors        map[string]string
+	// Required: the tenant requires 2FA of internal users (it cannot be turned off).
+	Required bool
+	// Trusted: this browser skips the code at sign-in (a trusted device).
+	Trusted  bool
+	Passkeys []passkeyRow
 }
 
 // securityPage shows the second-factor state; when off, a new secret to scan.
@@ -30,6 +35,21 @@ func (u *UI) securityPage(rq *request, general string, errs map[string]string) e
 	if data.Enabled, err = rq.svc.totp.Enabled(rq.ctx, rq.user.ID); err != nil {
 		return err
 	}
+	if data.Required, err = twoFactorRequired(rq.ctx, rq.svc); err != nil {
+		return err
+	}
+	if data.Trusted, err = u.isTrustedDevice(rq.r, rq.svc, rq.user.ID); err != nil {
+		return err
+	}
+	m, _, err := u.passkeysOf(rq)
+	if err != nil {
+		return err
+	}
+	keys, err := m.List(rq.ctx, rq.user.ID)
+	if err != nil {
+		return err
+	}
+	data.Passkeys = passkeyRows(keys)
 	if data.Enabled {
 		if data.Remaining, err = rq.svc.totp.RemainingRecoveryCodes(rq.ctx, rq.user.ID); err != nil {
 			return err
@@ -59,6 +79,20 @@ func (u *UI) securityPage(rq *request, general string, errs map[string]string) e
 // (password and a code). Either way the user's other sessions end.
 func (u *UI) changeSecondFactor(rq *request) error {
 	f := rq.r.PostForm
+	switch f.Get("op") {
+	case "revoke-devices":
+		return u.revokeTrustedDevices(rq)
+	case "passkey-remove":
+		return u.removePasskey(rq)
+	case "disable":
+		// Under the tenant's policy an internal user keeps 2FA (the security page
+		// is for internal users only).
+		if required, err := twoFactorRequired(rq.ctx, rq.svc); err != nil {
+			return err
+		} else if required {
+			return u.securityPage(rq, "Your organisation requires two-factor authentication: it cannot be turned off.", nil)
+		}
+	}
 	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
 	if err != nil {
 		return err

@@ -36,6 +36,10 @@ func (u *UI) settingsRoute(get, post bool, seg []string) handlerFunc {
 		return admin(u.bansPage)
 	case len(seg) == 1 && seg[0] == "bans" && post:
 		return admin(u.liftBan)
+	case len(seg) == 1 && seg[0] == "two-factor" && get:
+		return admin(u.twoFactorSettings)
+	case len(seg) == 1 && seg[0] == "two-factor" && post:
+		return admin(u.setTwoFactorPolicy)
 	case len(seg) == 1 && seg[0] == "api-keys" && get:
 		return admin(func(rq *request) error { return u.apiKeysAdminPage(rq, nil) })
 	case len(seg) == 1 && seg[0] == "api-keys" && post:
