@@ -187,3 +187,50 @@ func TestPasskeys(t *testing.T) {
 		}
 	})
 }
+
+// Every POST this feature adds refuses a missing or wrong anti-forgery token and a
+// cross-origin request, before doing anything.
+func TestSecondFactorPostsRefuseForgery(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn("admin")
+	admin.get("/odoo/account/security")
+	anon := f.client()
+	anon.get("/web/login")
+	cases := []struct {
+		who  *client
+		path string
+		form url.Values
+	}{
+		{anon, "/web/login/enrol", url.Values{"pending": {"x"}, "code": {"123456"}}},
+		{anon, "/web/login/passkey/options", url.Values{}},
+		{anon, "/web/login/passkey", url.Values{"handle": {"x"}, "response": {"{}"}}},
+		{anon, "/web/login/totp", url.Values{"pending": {"x"}, "code": {"123456"}, "trust": {"1"}}},
+		{admin, "/odoo/account/passkey-options", url.Values{}},
+		{admin, "/odoo/account/passkey", url.Values{"handle": {"x"}, "response": {"{}"}, "current": {testPassword}}},
+		{admin, "/odoo/account/security", url.Values{"op": {"revoke-devices"}}},
+		{admin, "/odoo/account/security", url.Values{"op": {"passkey-remove"}, "passkey": {"1"}}},
+		{admin, "/odoo/settings/two-factor", url.Values{"required": {"1"}}},
+	}
+	for _, cs := range cases {
+		for name, attempt := range map[string]struct {
+			token  string
+			header []string
+		}{
+			"no token":    {"", nil},
+			"wrong token": {strings.Repeat("A", 43), nil},
+			"cross-site":  {cs.who.csrf, []string{"Sec-Fetch-Site", "cross-site"}},
+		} {
+			form := cloneValues(cs.form)
+			form.Set("csrf_token", attempt.token)
+			if w := cs.who.do("POST", cs.path, form, attempt.header...); w.Code != http.StatusForbidden {
+				t.Errorf("%s %v, %s: %d", cs.path, cs.form, name, w.Code)
+			}
+		}
+	}
+	if n := len(f.events(t, "acme", securitylog.TrustedDevicesRevoked, f.uid["admin"])); n != 0 {
+		t.Errorf("a forged request revoked devices (%d events)", n)
+	}
+	if f.param(t, "auth.totp.required") != "" {
+		t.Error("a forged request changed the policy")
+	}
+}
