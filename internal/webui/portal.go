@@ -1,11 +1,16 @@
 package webui
 
 import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/instant-erp/instanterp/internal/audit"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/web"
@@ -62,8 +67,9 @@ type portalRequest struct {
 
 // portalDocument checks the link, then shows the document read-only, its PDF, or
 // records the customer's answer. The document is read as the system — the link is
-// the customer's authority — and every use is logged. Any refusal (unknown, expired,
-// revoked, another document's token) gives the same page.
+// the customer's authority — and every use is written to the tenant's audit log
+// before anything is shown. Any refusal (unknown, expired, revoked, another
+// document's token) gives the same page.
 func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id int64, op string) {
 	svc, err := u.services(r)
 	if err != nil {
@@ -90,17 +96,16 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 	if r.Method == http.MethodPost {
 		pool = svc.db.Write
 	}
-	tx, err := pool.BeginTx(ctx, nil)
+	tx, sys, err := u.portalTx(ctx, svc, pool)
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	defer tx.Rollback()
-	sys, err := u.cfg.Registry.NewEnv(tx, svc.db.Engine, orm.Identity{})
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+	}()
 	verr := portal.Verify(ctx, sys, v.Model, id, pr.tok, u.now())
 	u.log.InfoContext(ctx, "portal link used", "model", v.Model, "id", id, "op", op, "method", r.Method,
 		"client", web.ClientIP(ctx).String(), "accepted", verr == nil)
@@ -112,12 +117,42 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 		u.fail(w, r, verr)
 		return
 	}
-	// The link opens this one document: from here on the system reads it.
-	su := sys.Sudo()
+	var action string
 	switch {
 	case op == "" && r.Method != http.MethodPost:
-		u.portalShow(pr, su, "")
+		action = audit.PortalView
 	case op == "pdf" && r.Method != http.MethodPost && v.Report != nil:
+		action = audit.PortalPDF
+	case (op == "accept" || op == "decline") && r.Method == http.MethodPost && v.PortalAnswer != nil:
+		// Recorded in the transaction that consumes the answer.
+		u.portalAnswer(pr, tx, sys.Sudo(), op == "accept")
+		return
+	default:
+		u.errorPage(w, r, http.StatusNotFound)
+		return
+	}
+	// A view or a PDF is recorded before anything is shown, outside the read
+	// transaction: the request never holds two connections of the tenant's pool.
+	// A fresh transaction then checks the link again and reads the document.
+	tx.Rollback()
+	if err := audit.New(svc.db, u.now).Append(ctx, portalEntry(ctx, v, id, action, pr.tok, nil)); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if tx, sys, err = u.portalTx(ctx, svc, pool); err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	if err := portal.Verify(ctx, sys, v.Model, id, pr.tok, u.now()); err != nil {
+		u.render(w, r, http.StatusNotFound, "link_invalid", &page{Title: "Link invalid or expired"})
+		return
+	}
+	// The link opens this one document: from here on the system reads it.
+	su := sys.Sudo()
+	switch action {
+	case audit.PortalView:
+		u.portalShow(pr, su, "")
+	case audit.PortalPDF:
 		name, body, err := v.Report(ctx, su, id)
 		if err != nil {
 			u.fail(w, r, err)
@@ -127,11 +162,34 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 		w.Header().Set("Content-Disposition", contentDisposition(name))
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(body)
-	case (op == "accept" || op == "decline") && r.Method == http.MethodPost && v.PortalAnswer != nil:
-		u.portalAnswer(pr, tx, su, op == "accept")
-	default:
-		u.errorPage(w, r, http.StatusNotFound)
 	}
+}
+
+// portalTx begins the transaction of a portal request and the system's Env in it.
+func (u *UI) portalTx(ctx context.Context, svc *tenantServices, pool *sql.DB) (*sql.Tx, *orm.Env, error) {
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	sys, err := u.cfg.Registry.NewEnv(tx, svc.db.Engine, orm.Identity{})
+	if err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return tx, sys, nil
+}
+
+// portalEntry is the audit entry of one use of a document link. The link itself
+// is never recorded, only the start of its SHA-256, which is how portal.token
+// stores it, so an administrator can tell which link was used.
+func portalEntry(ctx context.Context, v *View, id int64, action, tok string, detail map[string]string) audit.Entry {
+	sum := sha256.Sum256([]byte(tok))
+	d := map[string]string{"link": hex.EncodeToString(sum[:6])}
+	for k, val := range detail {
+		d[k] = val
+	}
+	return audit.Entry{ActorKind: audit.ActorPortal, ActorLabel: "document link", Action: action,
+		Model: v.Model, RecordID: id, Address: web.ClientIP(ctx).String(), Detail: d}
 }
 
 type portalData struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/instant-erp/instanterp/internal/audit"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/web"
@@ -75,6 +76,14 @@ func (u *UI) portalAnswer(pr *portalRequest, tx *sql.Tx, su *orm.Env, accept boo
 	}
 	if state, _ := recs[0][v.Status].(string); state == v.PortalAnswer.From {
 		u.fail(pr.w, pr.r, fmt.Errorf("portal answer on %s %d left it in state %q", v.Model, pr.id, state))
+		return
+	}
+	action := audit.PortalDecline
+	if accept {
+		action = audit.PortalAccept
+	}
+	if err := audit.New(pr.svc.db, u.now).AppendTx(ctx, tx, portalEntry(ctx, v, pr.id, action, pr.tok, map[string]string{"signed_by": name})); err != nil {
+		u.fail(pr.w, pr.r, err)
 		return
 	}
 	if err := tx.Commit(); err != nil {
