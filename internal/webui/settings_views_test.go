@@ -119,6 +119,9 @@ func TestSettingsScreensByRole(t *testing.T) {
 		for role, want := range g.want {
 			w := clients[role].get(g.path)
 			check("GET", g.path, w.Code, w.Header().Get("Location"), role, want)
+			if w.Code == 200 && !strings.Contains(g.path, "/picker/") {
+				checkPage(t, role+" "+g.path, w.Header(), w.Body.Bytes())
+			}
 		}
 	}
 	// Posts from anyone but an administrator change nothing.
@@ -156,6 +159,16 @@ func TestSettingsScreensByRole(t *testing.T) {
 				want = toPortal
 			}
 			check("POST", p.path, w.Code, w.Header().Get("Location"), role, want)
+		}
+	}
+	// The user's own key screen: portal users and visitors cannot post to it.
+	for _, role := range []string{"anonymous", "portal"} {
+		w := clients[role].post("/odoo/account/api-keys", url.Values{"op": {"create"}, "name": {"Hijacked"}, "scope": {"rpc"}, "days": {"5"}, "current": {testPassword}})
+		if role == "anonymous" && w.Code != http.StatusSeeOther && w.Code != http.StatusForbidden || role == "portal" && w.Header().Get("Location") != "/my" {
+			t.Errorf("POST /odoo/account/api-keys as %s: %d %q", role, w.Code, w.Header().Get("Location"))
+		}
+		if shownKey.MatchString(w.Body.String()) {
+			t.Errorf("a key was shown to %s", role)
 		}
 	}
 	for _, model := range []string{"res.groups", "res.company", "ir.model.access", "ir.rule"} {
