@@ -8,6 +8,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/backup"
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/jobs"
+	"github.com/instant-erp/instanterp/internal/mail"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -68,14 +69,21 @@ func (p *Platform) jobQueue(ctx context.Context, tenants jobs.TenantSource) (*jo
 	cfg := jobs.Config{Control: p.Control, DatabaseURL: p.Config.DatabaseURL, Log: p.Log,
 		Window: jobs.Window{Start: p.Config.BackupWindow.Start, Length: p.Config.BackupWindow.Length}}
 	if tenants != nil {
-		cfg.Catalogue, cfg.Tenants = p.Catalogue, tenants
+		cfg.Catalogue, cfg.Tenants, cfg.Registry = p.Catalogue, tenants, p.Registry
+		sender, err := mail.New(mail.Settings{DataDir: p.Config.DataDir, SMTPURL: p.Config.SMTPURL,
+			SMTPPassword: p.Config.SMTPPassword, From: p.Config.MailFrom})
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		cfg.Mail = sender
 	}
 	return jobs.Open(ctx, cfg)
 }
 
 // StartJobs starts the job workers (River): nightly backups spread over the
 // window, replication retries, catch-up and pruning, and, through router, each
-// active tenant's periodic maintenance. The router's Evict drops a tenant's
+// active tenant's periodic maintenance and the delivery of its queued mail
+// (SMTP with --smtp-url, else the outbox directory). The router's Evict drops a tenant's
 // open database after a restore. The returned function stops the workers.
 // Several nodes may run them: River shares the queue through the control
 // database.

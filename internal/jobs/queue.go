@@ -18,6 +18,8 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/backup"
+	"github.com/instant-erp/instanterp/internal/mail"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
@@ -55,6 +57,11 @@ type Config struct {
 	// Sessions and Throttle are the server's sign-in settings (zero: defaults).
 	Sessions session.Config
 	Throttle throttle.Config
+	// Mail, with Registry, delivers the tenants' queued business mail
+	// (mail.mail) every MailEvery (default 1 minute).
+	Mail      mail.Sender
+	Registry  *orm.Registry
+	MailEvery time.Duration
 }
 
 // Queue inserts jobs and, once started, works them.
@@ -90,6 +97,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.CatchUpEvery <= 0 {
 		cfg.CatchUpEvery = 15 * time.Minute
+	}
+	if cfg.MailEvery <= 0 {
+		cfg.MailEvery = time.Minute
 	}
 	if cfg.MaintainEvery <= 0 {
 		cfg.MaintainEvery = time.Hour
@@ -251,12 +261,21 @@ func (q *Queue) addTenantWorkers(workers *river.Workers) []*river.PeriodicJob {
 	river.AddWorker(workers, &fanOutWorker[MaintainAllArgs]{q: q, spread: q.cfg.MaintainEvery / 6,
 		job: func(t string) river.JobArgs { return MaintainArgs{Tenant: t} }})
 	river.AddWorker(workers, &maintainWorker{q: q})
-	return []*river.PeriodicJob{
+	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(q.cfg.MaintainEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return MaintainAllArgs{}, &river.InsertOpts{Queue: tenantQueue}
 		},
 			&river.PeriodicJobOpts{ID: KindMaintainAll, RunOnStart: true}),
 	}
+	if q.cfg.Mail != nil && q.cfg.Registry != nil {
+		// Mail is due at once: no spread beyond the one-minute period.
+		river.AddWorker(workers, &fanOutWorker[MailAllArgs]{q: q, job: func(t string) river.JobArgs { return MailArgs{Tenant: t} }})
+		river.AddWorker(workers, &mailWorker{q: q})
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(q.cfg.MailEvery), func() (river.JobArgs, *river.InsertOpts) {
+			return MailAllArgs{}, &river.InsertOpts{Queue: tenantQueue}
+		}, &river.PeriodicJobOpts{ID: KindMailAll, RunOnStart: true}))
+	}
+	return periodic
 }
 
 // dailyAt fires once a day at offset past midnight UTC.

@@ -18,7 +18,7 @@ const Model = "mail.mail"
 
 // Register declares mail.mail.
 func Register(reg *orm.Registry) error {
-	return reg.Define(&orm.Model{
+	err := reg.Define(&orm.Model{
 		Name: Model, Description: "Outgoing Mails", Order: "id desc", RecName: "subject",
 		Fields: []*orm.Field{
 			{Name: "subject", Type: orm.Char, Size: 998},
@@ -34,6 +34,10 @@ func Register(reg *orm.Registry) error {
 			{Name: "company_id", Type: orm.Many2one, Comodel: "res.company"},
 		},
 	})
+	if err != nil {
+		return err
+	}
+	return reg.Extend(Model, deliveryFields()...)
 }
 
 // Install grants the queue to administrators only: documents queue their mail
