@@ -16,8 +16,12 @@ import (
 // Model is the outgoing mail queue.
 const Model = "mail.mail"
 
-// Register declares mail.mail.
+// Register declares mail.mail and the change history (mail.message,
+// mail.tracking.value), and installs the tracker that writes it.
 func Register(reg *orm.Registry) error {
+	if err := registerHistory(reg); err != nil {
+		return err
+	}
 	err := reg.Define(&orm.Model{
 		Name: Model, Description: "Outgoing Mails", Order: "id desc", RecName: "subject",
 		Fields: []*orm.Field{
@@ -43,7 +47,10 @@ func Register(reg *orm.Registry) error {
 // Install grants the queue to administrators only: documents queue their mail
 // through Queue after checking the sender's own rights.
 func Install(ctx context.Context, env *orm.Env) error {
-	return seed.Rights(ctx, env, []seed.Right{{Model: Model, Group: "base.group_system", Perms: "rwcu"}})
+	if err := seed.Rights(ctx, env, []seed.Right{{Model: Model, Group: "base.group_system", Perms: "rwcu"}}); err != nil {
+		return err
+	}
+	return installHistory(ctx, env)
 }
 
 // Message is one mail to queue.

@@ -47,13 +47,24 @@ func loadOrders(ctx context.Context, env *orm.Env, ids []int64) ([]orderInfo, er
 // transition records a new state in an order's history after proving, by a
 // write, that the user may change the order.
 func transition(ctx context.Context, env *orm.Env, o orderInfo, state, note string, vals map[string]any) error {
+	return signedTransition(ctx, env, o, state, note, vals, nil)
+}
+
+// signedTransition is transition keeping the customer's signature in the history.
+func signedTransition(ctx context.Context, env *orm.Env, o orderInfo, state, note string, vals map[string]any, sig *Signature) error {
 	if vals == nil {
 		vals = map[string]any{}
 	}
 	if err := env.Write(ctx, Order, []int64{o.id}, vals); err != nil {
 		return err
 	}
-	_, err := env.Sudo().Create(ctx, OrderLog, []map[string]any{{"order_id": o.id, "state": state, "note": note}})
+	entry := map[string]any{"order_id": o.id, "state": state, "note": note}
+	if sig != nil {
+		entry["signed_by"] = sig.Name
+		entry["signed_on"] = sig.At.UTC().Format(orm.DatetimeLayout)
+		entry["signature_address"] = sig.Address
+	}
+	_, err := env.Sudo().Create(ctx, OrderLog, []map[string]any{entry})
 	return err
 }
 
@@ -64,6 +75,10 @@ func refuse(format string, args ...any) error {
 // Confirm turns quotations into sales orders. Every line's product must still be
 // active, and there must be a line.
 func Confirm(ctx context.Context, env *orm.Env, ids []int64) error {
+	return confirm(ctx, env, ids, nil)
+}
+
+func confirm(ctx context.Context, env *orm.Env, ids []int64, sig *Signature) error {
 	ctx = account.WithLookups(ctx)
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
@@ -97,7 +112,7 @@ func Confirm(ctx context.Context, env *orm.Env, ids []int64) error {
 				}
 			}
 		}
-		if err := transition(ctx, env, o, StateSale, "", map[string]any{"date_order": time.Now().UTC().Format(orm.DatetimeLayout)}); err != nil {
+		if err := signedTransition(ctx, env, o, StateSale, "", map[string]any{"date_order": time.Now().UTC().Format(orm.DatetimeLayout)}, sig); err != nil {
 			return err
 		}
 	}

@@ -65,9 +65,9 @@ func orderModel() *orm.Model {
 		Name: Order, Description: "Sales Order", Order: "date_order desc, id desc",
 		Fields: []*orm.Field{
 			{Name: "name", Type: orm.Char, Required: true, Index: true, String: "Order Reference", DefaultFunc: nextOrderName},
-			{Name: "state", Type: orm.Selection, Selection: orderStates, String: "Status", Index: true, Store: true, Compute: computeState, Depends: []string{"log_ids.state"}},
+			{Name: "state", Type: orm.Selection, Selection: orderStates, String: "Status", Index: true, Store: true, Compute: computeState, Depends: []string{"log_ids.state"}, Tracked: true},
 			{Name: "log_ids", Type: orm.One2many, Comodel: OrderLog, InverseName: "order_id", String: "History"},
-			{Name: "partner_id", Type: orm.Many2one, Comodel: "res.partner", Required: true, OnDelete: orm.Restrict, Index: true, String: "Customer"},
+			{Name: "partner_id", Type: orm.Many2one, Comodel: "res.partner", Required: true, OnDelete: orm.Restrict, Index: true, String: "Customer", Tracked: true},
 			{Name: "partner_invoice_id", Type: orm.Many2one, Comodel: "res.partner", OnDelete: orm.Restrict, String: "Invoice Address",
 				Help: "the customer when empty"},
 			{Name: "partner_shipping_id", Type: orm.Many2one, Comodel: "res.partner", OnDelete: orm.Restrict, String: "Delivery Address",
@@ -76,23 +76,28 @@ func orderModel() *orm.Model {
 				DefaultFunc: func(ctx context.Context, env *orm.Env) (any, error) {
 					return time.Now().UTC().Format(orm.DatetimeLayout), nil
 				}},
-			{Name: "validity_date", Type: orm.Date, String: "Expiration",
+			{Name: "validity_date", Type: orm.Date, String: "Expiration", Tracked: true,
 				DefaultFunc: func(ctx context.Context, env *orm.Env) (any, error) {
 					return time.Now().UTC().AddDate(0, 0, 30).Format(orm.DateLayout), nil
 				}},
-			{Name: "payment_term_id", Type: orm.Many2one, Comodel: account.Term, String: "Payment Terms"},
+			{Name: "payment_term_id", Type: orm.Many2one, Comodel: account.Term, String: "Payment Terms", Tracked: true},
 			{Name: "currency_id", Type: orm.Many2one, Comodel: "res.currency", Required: true, DefaultFunc: defaultCurrency},
 			{Name: "company_id", Type: orm.Many2one, Comodel: "res.company", Required: true, Index: true,
 				DefaultFunc: func(ctx context.Context, env *orm.Env) (any, error) { return nilIfZero(env.Identity().CompanyID), nil }},
-			{Name: "user_id", Type: orm.Many2one, Comodel: "res.users", Index: true, String: "Salesperson",
+			{Name: "user_id", Type: orm.Many2one, Comodel: "res.users", Index: true, String: "Salesperson", Tracked: true,
 				DefaultFunc: func(ctx context.Context, env *orm.Env) (any, error) { return nilIfZero(env.UID()), nil }},
 			{Name: "order_line", Type: orm.One2many, Comodel: OrderLine, InverseName: "order_id", String: "Order Lines"},
 			{Name: "note", Type: orm.Text, String: "Terms and Conditions"},
-			{Name: "client_order_ref", Type: orm.Char, String: "Customer Reference"},
+			{Name: "client_order_ref", Type: orm.Char, String: "Customer Reference", Tracked: true},
 			{Name: "origin", Type: orm.Char, String: "Source Document"},
 			amount("amount_untaxed", "Untaxed Amount", func(t account.Totals) *apd.Decimal { return t.Untaxed }),
 			amount("amount_tax", "Taxes", func(t account.Totals) *apd.Decimal { return t.Tax }),
-			amount("amount_total", "Total", func(t account.Totals) *apd.Decimal { return t.Total }),
+			tracked(amount("amount_total", "Total", func(t account.Totals) *apd.Decimal { return t.Total })),
+			// The customer's signature, kept in the order's history by ConfirmSigned
+			// only: computed, so no write (UI or API) can forge it.
+			signature("signed_by", orm.Char, "Signed By"),
+			signature("signed_on", orm.Datetime, "Signed On"),
+			signature("signature_address", orm.Char, "Signed From"),
 			{Name: "invoice_ids", Type: orm.Many2many, Comodel: account.Move, String: "Invoices", Compute: computeInvoiceIDs},
 			{Name: "invoice_count", Type: orm.Integer, String: "Invoice Count", Compute: computeInvoiceCount},
 			{Name: "invoice_status", Type: orm.Selection, Store: true, Compute: computeInvoiceStatus, Index: true,
@@ -101,6 +106,15 @@ func orderModel() *orm.Model {
 					{Value: "to invoice", Label: "To Invoice"}, {Value: "no", Label: "Nothing to Invoice"}}},
 		},
 	}
+}
+
+func tracked(f *orm.Field) *orm.Field {
+	f.Tracked = true
+	return f
+}
+
+func signature(name string, typ orm.FieldType, label string) *orm.Field {
+	return &orm.Field{Name: name, Type: typ, String: label, Store: true, Compute: computeSignature(name), Depends: []string{"log_ids." + name}}
 }
 
 func nilIfZero(id int64) any {
@@ -129,6 +143,9 @@ func orderLogModel() *orm.Model {
 			{Name: "order_id", Type: orm.Many2one, Comodel: Order, Required: true, OnDelete: orm.Cascade, Index: true},
 			{Name: "state", Type: orm.Selection, Selection: orderStates, Required: true},
 			{Name: "note", Type: orm.Text},
+			{Name: "signed_by", Type: orm.Char, String: "Signed By", Size: MaxSignatureName},
+			{Name: "signed_on", Type: orm.Datetime, String: "Signed On"},
+			{Name: "signature_address", Type: orm.Char, String: "Signed From", Size: maxSignatureAddress},
 		},
 	}
 }
