@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/instant-erp/instanterp/internal/auth/apikey"
 	"github.com/instant-erp/instanterp/internal/auth/ceremony"
 	"github.com/instant-erp/instanterp/internal/auth/session"
@@ -143,16 +145,22 @@ func TestTenantMaintenance(t *testing.T) {
 
 		// Every 3 s, so each tenant's job starts within half a second.
 		q := p.queue(t, Config{MaintainEvery: 3 * time.Second})
+		// A job queued for a tenant that is gone by the time it runs (deleted,
+		// or never existed) reaches no database and is not retried.
+		if _, err := q.insert(ctx, MaintainArgs{Tenant: "ghost"}, &river.InsertOpts{Queue: tenantQueue}); err != nil {
+			t.Fatal(err)
+		}
 		if err := q.Start(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "acme's maintenance and two attempts on broken's", func() bool {
-			done, retried := false, false
+		waitFor(t, "acme's maintenance, two attempts on broken's, ghost's cancelled", func() bool {
+			done, retried, cancelled := false, false, false
 			for _, j := range p.jobsOf(t, KindMaintain) {
 				done = done || j.Tenant == "acme" && j.State == "completed"
 				retried = retried || j.Tenant == "broken" && j.Attempt >= 2
+				cancelled = cancelled || j.Tenant == "ghost" && j.State == "cancelled" && j.Attempt == 1
 			}
-			return done && retried
+			return done && retried && cancelled
 		})
 
 		cleaned := map[string]int{"auth_api_key": 0, "auth_session": 0, "auth_login_failure": 0, "auth_lockout": 0, "auth_ceremony": 0}
