@@ -195,7 +195,7 @@ func (u *UI) providerPost(rq *request, id int64) error {
 	if kind != identity.KindOIDC && kind != identity.KindLDAP {
 		return errBadRequest
 	}
-	f, p, secret := readProviderForm(rq, kind, existing)
+	f, p, secret := parseProviderForm(rq.r.PostForm, kind, existing)
 	if len(f.Errors) == 0 {
 		ps, err := rq.svc.identity.Providers(rq.ctx)
 		if err != nil {
@@ -238,11 +238,12 @@ func oneLine(s string) string {
 	return s
 }
 
-// readProviderForm reads and checks the posted form. Each field is checked on its
+// parseProviderForm reads and checks the posted form. Each field is checked on its
 // own with the protocol packages' rules (the field under test set to the typed
 // value, the others to known-good ones), so each error sits next to its field.
-func readProviderForm(rq *request, kind identity.ProviderKind, existing identity.Provider) (providerForm, identity.Provider, string) {
-	form := rq.r.PostForm
+// It returns the form to show again, the provider to save when the form has no
+// error, and the secret typed (empty: keep the stored one).
+func parseProviderForm(form url.Values, kind identity.ProviderKind, existing identity.Provider) (providerForm, identity.Provider, string) {
 	val := func(name string) string { return strings.TrimSpace(form.Get(name)) }
 	f := providerForm{ID: existing.ID, Kind: string(kind), Name: val("name"), Enabled: form.Get("enabled") != "",
 		CreateUsers: form.Get("create_users") != "", Group: val("default_group"), HasSecret: existing.HasSecret,
