@@ -181,8 +181,10 @@ func (u *UI) externalRefusal(w http.ResponseWriter, r *http.Request, svc *tenant
 	}
 }
 
-// afterExternalSignIn continues as after a correct password: second factor when
-// the user has one, then a new session.
+// afterExternalSignIn continues exactly as after a correct password: the second
+// factor when the user has one (unless this browser is a device they trusted at a
+// second step), then a new session, which the tenant's 2FA policy may hold back for
+// enrolment.
 func (u *UI) afterExternalSignIn(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, next string) {
 	on, err := svc.totp.Enabled(r.Context(), userID)
 	if err != nil {
@@ -190,8 +192,16 @@ func (u *UI) afterExternalSignIn(w http.ResponseWriter, r *http.Request, svc *te
 		return
 	}
 	if on {
-		u.askSecondFactor(w, r, svc, userID, loginForm{Redirect: next}, "")
-		return
+		trusted, err := u.isTrustedDevice(r, svc, userID)
+		if err != nil {
+			u.fail(w, r, err)
+			return
+		}
+		if !trusted {
+			u.askSecondFactor(w, r, svc, userID, loginForm{Redirect: next}, "")
+			return
+		}
+		u.recordEvent(r.Context(), svc, r, securitylog.TrustedDeviceUsed, userID, 0, "oidc")
 	}
 	u.startSession(w, r, svc, userID, next)
 }
