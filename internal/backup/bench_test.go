@@ -115,8 +115,8 @@ func cpuTime() time.Duration {
 // disk on SQLite; pg_dump alone and pg_restore alone on PostgreSQL.
 //
 //	backup            snapshot, zstd, age, object, a read-back verified copy on the site
-//	test-restore      the verification that follows: scratch restore, integrity, row counts
-//	run               Run: both, the test restore beside the copy
+//	test-restore      the verification alone (Verify): scratch restore, integrity, row counts
+//	run               Run: backup and test restore in one streaming pass
 //	restore-as-copy   a new tenant from the site's object
 //	drill             the disaster-recovery drill of the tenant from the site (RTO)
 //	restore-in-place  the tenant replaced, after a verified safety backup
@@ -170,12 +170,8 @@ func BenchmarkThroughput(b *testing.B) {
 				}, func(b *testing.B, i int) { target = storetest.NewPostgresDatabase(b) })
 			}
 			run("backup", func(b *testing.B, i int) {
-				rec, object, err := f.e.svc.writeBackup(ctx, f.tenant, archive.KindDB, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				object.Close()
-				if last, err = f.e.svc.finishReplication(ctx, rec.ID, f.e.svc.copyToSites(ctx, rec)); err != nil {
+				var err error
+				if last, err = f.e.svc.backupWith(ctx, f.tenant, archive.KindDB, nil, false); err != nil {
 					b.Fatal(err)
 				}
 			}, nil)

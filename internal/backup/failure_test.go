@@ -10,10 +10,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/backup/archive"
+	"github.com/instant-erp/instanterp/internal/backup/site"
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
@@ -170,6 +172,60 @@ func TestDiskFullWhileWriting(t *testing.T) {
 	if list, _ := e.svc.List(ctx, ""); len(list) != 0 {
 		t.Fatalf("catalogue lists %d backups after a failed run", len(list))
 	}
+	// The site that took the stream was left nothing, not even a
+	// temporary file.
+	for _, spec := range e.cfg.Sites {
+		if n := countFiles(t, spec.File.Dir, func(p string) bool {
+			info, err := os.Stat(p)
+			return err == nil && info.Mode().IsRegular()
+		}); n != 0 {
+			t.Fatalf("site %s holds %d files after a failed run", spec.Name, n)
+		}
+	}
+}
+
+// A site that fails while a new backup streams to it fails alone: the
+// backup completes, is verified and is on the other site; the failed site
+// is a gap, filled from the outbox by the catch-up.
+func TestStreamedSiteFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := newTestEnv(t, store.SQLite, fileSpec(t, "local", "paris-1", filepath.Join(dir, "local")), fileSpec(t, "offsite", "frankfurt-2", filepath.Join(dir, "offsite")))
+	e.createTenant("acme", 200)
+	open := e.svc.cfg.OpenSite
+	e.svc.cfg.OpenSite = func(ctx context.Context, spec site.Spec) (site.Site, error) {
+		st, err := open(ctx, spec)
+		if err != nil || spec.Name != "offsite" {
+			return st, err
+		}
+		return failingPutSite{Site: st}, nil
+	}
+	rec, err := e.svc.Run(ctx, "acme", archive.KindDB, nil)
+	var re *ReplicationError
+	if !errors.As(err, &re) || len(re.Sites) != 1 || re.Sites["offsite"] == nil {
+		t.Fatalf("run with offsite failing mid-stream: %v", err)
+	}
+	if !rec.Verified() || !rec.VerifiedOn("local") || rec.VerifiedOn("offsite") {
+		t.Fatalf("after the run: %+v", rec)
+	}
+	if !e.svc.inOutbox(rec.ID) {
+		t.Fatal("the outbox object, source of the retry, is gone")
+	}
+	e.svc.cfg.OpenSite = open
+	if n, err := e.svc.CatchUp(ctx); n != 1 || err != nil {
+		t.Fatalf("catch-up closed %d gaps, %v", n, err)
+	}
+	rec, _ = e.svc.Get(ctx, rec.ID)
+	if !rec.VerifiedOn("offsite") || e.svc.inOutbox(rec.ID) {
+		t.Fatalf("after catch-up: %+v, in outbox %v", rec, e.svc.inOutbox(rec.ID))
+	}
+}
+
+// failingPutSite reads part of an object, then fails like a full disk.
+type failingPutSite struct{ site.Site }
+
+func (s failingPutSite) Put(ctx context.Context, key string, r io.Reader) (site.Object, error) {
+	return s.Site.Put(ctx, key, io.MultiReader(io.LimitReader(r, 1000), iotest.ErrReader(syscall.ENOSPC)))
 }
 
 type fullDisk struct {

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -29,15 +30,28 @@ func TestKillHelper(t *testing.T) {
 	data := os.Getenv("INSTANTERP_BACKUP_KILL_DATA")
 	svc := openKillInstallation(t, data)
 	ready := func() { os.WriteFile(filepath.Join(data, "ready"), nil, 0o600) }
+	open := svc.cfg.OpenSite
+	stalling := func(ctx context.Context, spec site.Spec) (site.Site, error) {
+		s, err := open(ctx, spec)
+		return &stallingSite{Site: s, ready: ready}, err
+	}
 	switch phase {
 	case "write":
 		svc.wrapOutbox = func(w io.Writer) io.Writer { return &stallingWriter{w: w, after: 4096, ready: ready} }
+	case "stream":
+		// The site takes the object while it is written.
+		svc.cfg.OpenSite = stalling
 	case "upload":
-		open := svc.cfg.OpenSite
-		svc.cfg.OpenSite = func(ctx context.Context, spec site.Spec) (site.Site, error) {
-			s, err := open(ctx, spec)
-			return &stallingSite{Site: s, ready: ready}, err
+		// The site was down during the backup; the retry copies the
+		// catalogued object from the outbox.
+		svc.cfg.OpenSite = func(context.Context, site.Spec) (site.Site, error) { return nil, errors.New("site down") }
+		rec, err := svc.Run(context.Background(), "acme", archive.KindDB, nil)
+		if !IsReplicationError(err) {
+			t.Fatalf("backup with the site down: %v", err)
 		}
+		svc.cfg.OpenSite = stalling
+		svc.Replicate(context.Background(), rec.ID, "local")
+		t.Fatal("the helper was not killed")
 	}
 	svc.Run(context.Background(), "acme", archive.KindDB, nil)
 	t.Fatal("the helper was not killed")
@@ -130,11 +144,12 @@ func openKillInstallation(t *testing.T, data string) *Service {
 	return svc
 }
 
-// A process killed (SIGKILL) mid-backup or mid-upload leaves no object that
-// is listed or restorable; the catalogue stays consistent and the next
-// start's cleanup removes the leftovers.
+// A process killed (SIGKILL) mid-backup (writing the outbox, or streaming
+// to the site while it does) or mid-upload (a retried copy from the outbox)
+// leaves no object that is listed or restorable; the catalogue stays
+// consistent and the next start's cleanup removes the leftovers.
 func TestKilledMidBackup(t *testing.T) {
-	for _, phase := range []string{"write", "upload"} {
+	for _, phase := range []string{"write", "stream", "upload"} {
 		t.Run(phase, func(t *testing.T) {
 			ctx := context.Background()
 			data := t.TempDir()

@@ -36,12 +36,17 @@ func (s *Service) replicate(ctx context.Context, id string, spec site.Spec) erro
 	if rec.VerifiedOn(spec.Name) {
 		return nil
 	}
-	copyErr := s.copyTo(ctx, rec, spec)
-	if err := s.cat.markCopy(context.WithoutCancel(ctx), rec.ID, spec.Name, spec.DataCentre, s.now(), copyErr); err != nil {
+	return s.recordCopy(ctx, rec.ID, spec, s.copyTo(ctx, rec, spec))
+}
+
+// recordCopy records the outcome of copying backup id to the site of spec
+// and returns the copy's error.
+func (s *Service) recordCopy(ctx context.Context, id string, spec site.Spec, copyErr error) error {
+	if err := s.cat.markCopy(context.WithoutCancel(ctx), id, spec.Name, spec.DataCentre, s.now(), copyErr); err != nil {
 		return errors.Join(copyErr, err)
 	}
 	if copyErr != nil {
-		s.cfg.Log.Warn("backup copy failed", "backup", rec.ID, "site", spec.Name, "err", copyErr)
+		s.cfg.Log.Warn("backup copy failed", "backup", id, "site", spec.Name, "err", copyErr)
 	}
 	return copyErr
 }

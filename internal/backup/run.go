@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
+	"github.com/instant-erp/instanterp/internal/backup/site"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -34,25 +34,107 @@ func (s *Service) Run(ctx context.Context, tenant, kind string, progress Progres
 }
 
 // backup makes, records, replicates and verifies one backup of t.
-//
-// The test restore and the copies to the sites both only read the finished
-// object, so they run side by side: one is mostly decompression and SQLite's
-// integrity check, the other mostly disk and network.
 func (s *Service) backup(ctx context.Context, t tenancy.Tenant, kind string, progress Progress) (Record, error) {
-	rec, object, err := s.writeBackup(ctx, t, kind, progress)
+	return s.backupWith(ctx, t, kind, progress, true)
+}
+
+// backupWith makes one backup of t in a single streaming pass over both
+// cores: the snapshot goes through tar, zstd and age, hashed on the way,
+// into the outbox and at the same time onto every file site and, when
+// testRestore is set, into the test restore. Remote sites get their copy
+// from the outbox afterwards, beside the test restore's integrity check.
+//
+// Nothing becomes visible before the object is complete and catalogued:
+// the sites' uploads end only then, and a failed backup aborts them.
+func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string, progress Progress, testRestore bool) (_ Record, err error) {
+	defer func() {
+		if err != nil && !IsReplicationError(err) {
+			err = fmt.Errorf("back up tenant %q: %w", t.Name, err)
+		}
+	}()
+	created := s.now()
+	id, err := newID(created, kind)
 	if err != nil {
-		return Record{}, fmt.Errorf("back up tenant %q: %w", t.Name, err)
+		return Record{}, err
 	}
-	var verifyErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		verifyErr = s.testRestore(ctx, object, rec.SHA256)
-		object.Close()
-	})
-	failed := s.copyToSites(ctx, rec)
-	wg.Wait()
-	if err := s.recordTestRestore(ctx, rec, verifyErr); err != nil {
-		return rec, err
+	work, err := s.newWorkDir("run-" + id)
+	if err != nil {
+		return Record{}, err
+	}
+	defer os.RemoveAll(work)
+	snap, err := s.takeSnapshot(ctx, t, kind, work, streamed)
+	if err != nil {
+		return Record{}, err
+	}
+	defer snap.release()
+	manifest := archive.Manifest{
+		ID: id, Tenant: t.Name, Kind: kind, Created: created,
+		Engine: snap.engine, EngineVersion: snap.engineVersion, SchemaVersion: snap.schemaVersion, RowCounts: snap.rowCounts,
+	}
+	key := ObjectKey(t.Name, id)
+	var streams []*siteStream
+	var later []site.Spec
+	for _, spec := range s.cfg.Sites {
+		if streamsSite(spec) {
+			streams = append(streams, s.startSiteStream(ctx, spec, key))
+		} else {
+			later = append(later, spec)
+		}
+	}
+	var verify *verifyStream
+	if testRestore {
+		verify = s.startVerifyStream(ctx)
+	}
+	abandon := func(cause error) {
+		for _, ss := range streams {
+			ss.abandon(cause)
+		}
+		if verify != nil {
+			verify.pw.CloseWithError(cause)
+			<-verify.done
+		}
+	}
+	var copies []io.Writer
+	for _, ss := range streams {
+		copies = append(copies, ss.pw)
+	}
+	if verify != nil {
+		copies = append(copies, verify.pw)
+	}
+	res, err := s.writeOutbox(ctx, id, manifest, snap.members, progress, copies)
+	snap.release() // the tenant's read transaction ends as soon as the pages are read
+	if err != nil {
+		abandon(errBackupAbandoned)
+		return Record{}, err
+	}
+	if verify != nil {
+		verify.pw.Close()
+	}
+	rec := Record{
+		ID: id, Tenant: t.Name, TenantID: t.ID, Kind: kind, Engine: snap.engine, ObjectKey: key,
+		Created: created, Size: res.Size, SHA256: res.SHA256,
+	}
+	if err := s.cat.insert(ctx, rec); err != nil {
+		abandon(errBackupAbandoned)
+		os.Remove(s.outboxPath(id))
+		return Record{}, err
+	}
+	failed := map[string]error{}
+	for _, ss := range streams {
+		copyErr := ss.finish(rec.SHA256)
+		if err := s.recordCopy(ctx, rec.ID, ss.spec, copyErr); err != nil {
+			failed[ss.spec.Name] = err
+		}
+	}
+	for _, spec := range later {
+		if err := s.replicate(ctx, rec.ID, spec); err != nil {
+			failed[spec.Name] = err
+		}
+	}
+	if verify != nil {
+		if err := s.recordTestRestore(ctx, rec, verify.result(rec.SHA256)); err != nil {
+			return rec, err
+		}
 	}
 	return s.finishReplication(ctx, rec.ID, failed)
 }
@@ -69,59 +151,15 @@ func (s *Service) recordTestRestore(ctx context.Context, rec Record, verifyErr e
 	return s.cat.setVerification(ctx, rec.ID, s.now(), verifyErr)
 }
 
-// writeBackup makes the object in the outbox and records it in the
-// catalogue, not yet verified and on no site. It returns the object opened
-// for its test restore: opened before the catalogue knows it, so that no
-// replication job can have removed it from the outbox first.
-func (s *Service) writeBackup(ctx context.Context, t tenancy.Tenant, kind string, progress Progress) (_ Record, object *os.File, err error) {
-	created := s.now()
-	id, err := newID(created, kind)
-	if err != nil {
-		return Record{}, nil, err
-	}
-	work, err := s.newWorkDir("run-" + id)
-	if err != nil {
-		return Record{}, nil, err
-	}
-	defer os.RemoveAll(work)
-	snap, err := s.takeSnapshot(ctx, t, kind, work, streamed)
-	if err != nil {
-		return Record{}, nil, err
-	}
-	defer snap.release()
-	manifest := archive.Manifest{
-		ID: id, Tenant: t.Name, Kind: kind, Created: created,
-		Engine: snap.engine, EngineVersion: snap.engineVersion, SchemaVersion: snap.schemaVersion, RowCounts: snap.rowCounts,
-	}
-	res, err := s.writeOutbox(ctx, id, manifest, snap.members, progress)
-	snap.release() // the tenant's read transaction ends as soon as the pages are read
-	if err != nil {
-		return Record{}, nil, err
-	}
-	rec := Record{
-		ID: id, Tenant: t.Name, TenantID: t.ID, Kind: kind, Engine: snap.engine, ObjectKey: ObjectKey(t.Name, id),
-		Created: created, Size: res.Size, SHA256: res.SHA256,
-	}
-	if object, err = os.Open(s.outboxPath(id)); err != nil {
-		os.Remove(s.outboxPath(id))
-		return Record{}, nil, fmt.Errorf("open object: %w", err)
-	}
-	if err := s.cat.insert(ctx, rec); err != nil {
-		object.Close()
-		os.Remove(s.outboxPath(id))
-		return Record{}, nil, err
-	}
-	return rec, object, nil
-}
-
-// writeOutbox writes the object to a partial file and renames it into the
-// outbox once complete, so a complete name is a complete object.
+// writeOutbox writes the object to a partial file, and to copies as it
+// goes, and renames it into the outbox once complete, so a complete name is
+// a complete object.
 //
 // The object is not synced here: while every site takes a verified copy it
 // never needs to reach this disk, and the copies are synced where they land.
 // Only an object some site still lacks is synced (syncOutbox), because it is
 // then the source of later retries.
-func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, members []archive.Source, progress Progress) (res archive.Result, err error) {
+func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, members []archive.Source, progress Progress, copies []io.Writer) (res archive.Result, err error) {
 	if err := os.MkdirAll(s.outboxDir(), 0o700); err != nil {
 		return archive.Result{}, fmt.Errorf("create outbox: %w", err)
 	}
@@ -140,6 +178,9 @@ func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest
 	var w io.Writer = f
 	if s.wrapOutbox != nil {
 		w = s.wrapOutbox(w)
+	}
+	if len(copies) > 0 {
+		w = io.MultiWriter(append([]io.Writer{w}, copies...)...)
 	}
 	if progress != nil {
 		var total int64
