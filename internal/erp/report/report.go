@@ -43,7 +43,8 @@ type line struct {
 // Order renders a quotation or sales order.
 func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 	recs, err := env.Read(ctx, sale.Order, []int64{id}, []string{"name", "state", "partner_id", "date_order", "validity_date",
-		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "payment_term_id", "note", "client_order_ref"})
+		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "payment_term_id", "note", "client_order_ref",
+		"signed_by", "signed_on", "signature_address"})
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +107,13 @@ func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 	}
 	if note := account.Str(o["note"]); note != "" {
 		d.footer = append(d.footer, note)
+	}
+	if signer := account.Str(o["signed_by"]); signer != "" {
+		sig := "Signed by " + signer + " on " + account.Str(o["signed_on"]) + " UTC"
+		if from := account.Str(o["signature_address"]); from != "" {
+			sig += " from " + from
+		}
+		d.footer = append(d.footer, sig)
 	}
 	return render(d)
 }
