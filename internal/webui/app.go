@@ -44,6 +44,11 @@ func (u *UI) appRoute(method string, seg []string) handlerFunc {
 		return u.accountRoute(get, post, seg[1:])
 	case "settings":
 		return u.settingsRoute(get, post, seg[1:])
+	case agedSlug:
+		if get && len(seg) == 1 {
+			return u.agedReceivables
+		}
+		return nil
 	case "picker":
 		if get && len(seg) == 3 {
 			return func(rq *request) error {
@@ -107,6 +112,8 @@ func viewRoute(u *UI, v *View, get, post bool, seg []string) handlerFunc {
 			return nil
 		case post && seg[2] == "action":
 			return func(rq *request) error { return u.action(rq, v, id) }
+		case post && seg[2] == "note":
+			return func(rq *request) error { return u.postNote(rq, v, id) }
 		case post && seg[2] == "share":
 			return func(rq *request) error { return u.share(rq, v, id) }
 		case get && seg[2] == "pdf":

@@ -28,7 +28,8 @@ type fieldView struct {
 	Required bool
 	Readonly bool
 	Error    string
-	Picker   string // many2one: URL of the search-as-you-type endpoint
+	Picker   string // many2one, many2many: URL of the search-as-you-type endpoint
+	TagList  []tagView // many2many: the current tags
 }
 
 type option struct {
@@ -42,7 +43,7 @@ func isReadonly(f *orm.Field) bool {
 	case "id", "create_uid", "create_date", "write_uid", "write_date", "display_name":
 		return true
 	}
-	return f.Readonly || f.Compute != nil || f.Related != "" || f.Type == orm.One2many || f.Type == orm.Many2many
+	return f.Readonly || f.Compute != nil || f.Related != "" || f.Type == orm.One2many
 }
 
 // formatValue is the text of a value as Read returns it.
@@ -144,7 +145,10 @@ func (u *UI) fieldFor(v *View, f *orm.Field, val any, readonly bool) fieldView {
 			fv.RefURL = fmt.Sprintf("/odoo/%s/%d", target.Slug, fv.RefID)
 		}
 		fv.Picker = "/odoo/picker/" + v.Slug + "/" + f.Name
-	case orm.Many2many, orm.One2many:
+	case orm.Many2many:
+		// Tags and options are filled by the form, which can search (fillTags).
+		fv.Picker = "/odoo/picker/" + v.Slug + "/" + f.Name
+	case orm.One2many:
 		fv.Widget = "tags"
 		fv.Value = formatValue(f, val)
 	case orm.Datetime:
@@ -245,6 +249,8 @@ func parseInput(ctx context.Context, env *orm.Env, f *orm.Field, raw, display st
 		return nil, "", &fieldError{f.Name, "choose one of the options"}
 	case orm.Many2one:
 		return parseMany2one(ctx, env, f, trimmed, strings.TrimSpace(display))
+	case orm.Many2many:
+		return parseTags(f, raw)
 	}
 	return nil, raw, &fieldError{f.Name, "cannot be edited here"}
 }

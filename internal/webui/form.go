@@ -34,6 +34,7 @@ type formData struct {
 	PDFURL    string
 	CanShare  bool
 	ShareURL  string
+	Chatter   *chatterView
 }
 
 // record is a form's values: as read, or as submitted after a refused save.
@@ -152,6 +153,9 @@ func (u *UI) form(rq *request, v *View, id int64) error {
 	if err != nil {
 		return err
 	}
+	if data.Chatter, err = u.chatterFor(rq, v, id); err != nil {
+		return err
+	}
 	return u.showForm(rq, v, data, 200)
 }
 
@@ -190,6 +194,11 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 			f, _ := m.Field(name)
 			fv := u.fieldFor(v, f, rec[name], v.ReadOnly)
 			fv.Error = errs[name]
+			if f.Type == orm.Many2many {
+				if err := u.fillTags(rq, f, &fv, rec[name]); err != nil {
+					return nil, err
+				}
+			}
 			sv.Fields = append(sv.Fields, fv)
 		}
 		data.Sections = append(data.Sections, sv)

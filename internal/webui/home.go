@@ -12,6 +12,7 @@ import (
 type dashboardCard struct {
 	App, URL string
 	Figures  []figureValue
+	Reports  []crumb
 }
 
 type figureValue struct {
@@ -23,7 +24,7 @@ type figureValue struct {
 func (u *UI) home(rq *request) error {
 	var cards []dashboardCard
 	for _, app := range u.apps(rq) {
-		card := dashboardCard{App: app.Label, URL: app.URL}
+		card := dashboardCard{App: app.Label, URL: app.URL, Reports: u.appReports(rq, app.Label)}
 		for _, v := range u.viewsOfApp(app.Label) {
 			if !canRead(rq, v.Model) {
 				continue

@@ -15,7 +15,7 @@ type pickerItem struct {
 	Name string `json:"name"`
 }
 
-// picker answers the many2one search-as-you-type of a form: only for a many2one the
+// picker answers the many2one and many2many search-as-you-type of a form: only for a field the
 // view declares (a field of the form, or "lines.column" of its line editor), and as
 // the user, so it offers only records they may read.
 func (u *UI) picker(rq *request, slug, field string) error {
@@ -66,7 +66,7 @@ func (u *UI) pickerTarget(v *View, field string) (string, bool) {
 		return "", false
 	}
 	f, _ := m.Field(field)
-	if f.Type != orm.Many2one || isReadonly(f) {
+	if f.Type != orm.Many2one && f.Type != orm.Many2many || isReadonly(f) {
 		return "", false
 	}
 	return f.Comodel, true

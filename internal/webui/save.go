@@ -3,6 +3,7 @@ package webui
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/instant-erp/instanterp/internal/orm"
 )
@@ -33,7 +34,11 @@ func (u *UI) parseForm(rq *request, v *View, id int64) (*submission, error) {
 					continue
 				}
 			}
-			val, shown, err := parseInput(rq.ctx, rq.env, f, form.Get(name), form.Get(name+"__display"))
+			raw := form.Get(name)
+			if f.Type == orm.Many2many {
+				raw = strings.Join(form[name], ",") // a multi-select sends one value per tag
+			}
+			val, shown, err := parseInput(rq.ctx, rq.env, f, raw, form.Get(name+"__display"))
 			sub.shown[name] = shown
 			var fe *fieldError
 			if errors.As(err, &fe) {

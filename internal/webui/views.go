@@ -52,7 +52,7 @@ func productViews() []*View {
 		GroupBy: []string{"type", "categ_id"},
 		Sections: []Section{
 			{Title: "", Fields: []string{"name", "type", "sale_ok", "default_code", "barcode", "categ_id", "uom_id", "company_id"}},
-			{Title: "Prices", Fields: []string{"list_price", "standard_price"}},
+			{Title: "Prices", Fields: []string{"list_price", "standard_price", "taxes_id"}},
 			{Title: "Description", Fields: []string{"description_sale"}},
 		},
 		Figures: []Figure{{Label: "Products", Domain: nil}},

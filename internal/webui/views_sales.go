@@ -25,6 +25,7 @@ func salesViews() []*View {
 			{Fields: []string{"partner_id", "date_order", "validity_date", "payment_term_id", "client_order_ref"}},
 			{Title: "Other information", Fields: []string{"user_id", "company_id", "origin", "invoice_status"}},
 			{Title: "Terms and conditions", Fields: []string{"note"}},
+			{Title: "Customer signature", Fields: []string{"signed_by", "signed_on", "signature_address"}},
 		},
 		Lines: &Lines{Field: "order_line",
 			Columns:  []string{"product_id", "name", "product_uom_qty", "price_unit", "discount", "price_subtotal"},
@@ -47,24 +48,10 @@ func salesViews() []*View {
 	}}
 }
 
-// acceptOrder confirms the quotation the customer signed. Where the order model
-// keeps Odoo's signature fields, the typed name and time go there too.
+// acceptOrder confirms the quotation the customer signed; the signature (typed
+// name, time, address) is kept with the confirmation in the order's history.
 func acceptOrder(ctx context.Context, su *orm.Env, id int64, sig Signature) error {
-	if m, ok := su.Registry().Model(sale.Order); ok {
-		vals := map[string]any{}
-		if _, ok := m.Field("signed_by"); ok {
-			vals["signed_by"] = sig.Name
-		}
-		if _, ok := m.Field("signed_on"); ok {
-			vals["signed_on"] = sig.At.Format(orm.DatetimeLayout)
-		}
-		if len(vals) > 0 {
-			if err := su.Write(ctx, sale.Order, []int64{id}, vals); err != nil {
-				return err
-			}
-		}
-	}
-	return sale.Confirm(ctx, su, []int64{id})
+	return sale.ConfirmSigned(ctx, su, id, sale.Signature{Name: sig.Name, At: sig.At, Address: sig.Address})
 }
 
 func declineOrder(ctx context.Context, su *orm.Env, id int64, sig Signature) error {

@@ -1,0 +1,92 @@
+package webui
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/instant-erp/instanterp/internal/domain"
+	"github.com/instant-erp/instanterp/internal/orm"
+)
+
+// Bounds of the many2many tags editor.
+const (
+	// maxTagOptions is how many records the multi-select offers, besides the
+	// current tags, when scripts are off (the search box finds the others).
+	maxTagOptions = 80
+	// maxTags is how many tags one field may be given in one save.
+	maxTags = 500
+)
+
+// tagView is one tag of a many2many field.
+type tagView struct {
+	ID   int64
+	Name string
+}
+
+// fillTags gives a many2many field its current tags, named, and (when it can be
+// edited) the options of its multi-select. ids are as Read returns them, or as
+// the user submitted them after a refused save. The current tags are named as
+// the system, like many2one values: linking them required access to them; the
+// options are searched as the user, so only records they may read are offered.
+func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
+	ids, _ := val.([]int64)
+	if len(ids) > 0 {
+		recs, err := rq.env.Sudo().Read(rq.ctx, f.Comodel, ids, []string{"display_name"})
+		if err != nil {
+			return fmt.Errorf("name tags of %s: %w", f.Name, err)
+		}
+		for _, r := range recs {
+			name, _ := r["display_name"].(string)
+			fv.TagList = append(fv.TagList, tagView{ID: r["id"].(int64), Name: name})
+		}
+	}
+	if fv.Readonly {
+		return nil
+	}
+	for _, t := range fv.TagList {
+		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name, Selected: true})
+	}
+	found, err := rq.env.NameSearch(rq.ctx, f.Comodel, "", domain.Domain{}, "ilike", maxTagOptions)
+	if err != nil {
+		return fmt.Errorf("tag options of %s: %w", f.Name, err)
+	}
+	for _, p := range found {
+		id := p[0].(int64)
+		if slices.Contains(ids, id) {
+			continue
+		}
+		name, _ := p[1].(string)
+		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(id, 10), Label: name})
+	}
+	return nil
+}
+
+// parseTags reads the ids chosen for a many2many (comma-separated, as the form
+// handler joins the select's values) into the command that sets exactly them.
+// Whether the user may link each one is the ORM's decision, in the same write.
+func parseTags(f *orm.Field, raw string) (val, shown any, err error) {
+	ids := []int64{}
+	for _, part := range strings.Split(raw, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, perr := strconv.ParseInt(part, 10, 64)
+		if perr != nil || id <= 0 {
+			return nil, []int64{}, &fieldError{f.Name, "pick values from the list"}
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+		if len(ids) > maxTags {
+			return nil, []int64{}, &fieldError{f.Name, fmt.Sprintf("at most %d values", maxTags)}
+		}
+	}
+	set := make([]any, len(ids))
+	for i, id := range ids {
+		set[i] = id
+	}
+	return []any{[]any{int64(6), int64(0), set}}, ids, nil
+}
