@@ -28,7 +28,7 @@ type fieldView struct {
 	Required bool
 	Readonly bool
 	Error    string
-	Picker   string // many2one, many2many: URL of the search-as-you-type endpoint
+	Picker   string    // many2one, many2many: URL of the search-as-you-type endpoint
 	TagList  []tagView // many2many: the current tags
 }
 
