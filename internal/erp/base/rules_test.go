@@ -3,6 +3,7 @@ package base
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -185,4 +186,63 @@ func TestRecordRuleGlobal(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Whatever text an administrator saves as a rule's domain, the ORM either keeps a
+// domain that parses with the rule names, or refuses it with a validation error on
+// domain_force: never another error (a failure page) and never a panic.
+func FuzzRecordRuleDomain(f *testing.F) {
+	for _, seed := range []string{
+		"[]", "[('name', '=', 'x')]", "['|', ('company_id', '=', False), ('company_id', 'in', company_ids)]",
+		"[('x', '=', 1)]", "__import__('os')", "[('country_id.code', 'child_of', 1)]", "[('id', 'in', user.company_ids)]",
+		"[('name', '=like', today)]", "[(1, '=', 1)]", "[('parent_id', 'parent_of', [1, 2])]", "[('create_date', '>', now)]",
+		"['!', ('user_ids.login', 'ilike', '%')]", "[('name', '=', '\x00')]",
+	} {
+		f.Add(seed)
+	}
+	tn := install(f, storetest.Engines()[0])
+	admin := tn.adminOf()
+	var model int64
+	tn.sudo(func(ctx context.Context, env *orm.Env) error {
+		model = modelIDOf(ctx, env, "res.partner")
+		return nil
+	})
+	f.Fuzz(func(t *testing.T, src string) {
+		// The verdict is given after the transaction ends: failing inside it would
+		// leave SQLite's one writer connection taken.
+		var problem string
+		err := tn.as(admin, func(ctx context.Context, env *orm.Env) error {
+			_, err := env.Create(ctx, "ir.rule", []map[string]any{{"name": "fuzz", "model_id": model, "domain_force": src}})
+			if err == nil {
+				if _, perr := domain.Parse(src, ruleNameSample, domain.Limits{}); perr != nil && strings.TrimSpace(src) != "" {
+					problem = fmt.Sprintf("saved a domain that does not parse: %q: %v", src, perr)
+				}
+				return nil
+			}
+			var verr *orm.ValidationError
+			if !errors.As(err, &verr) || verr.Field != "domain_force" {
+				problem = fmt.Sprintf("%q: %v, want a validation error on domain_force", src, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problem != "" {
+			t.Fatal(problem)
+		}
+	})
+}
+
+// ruleNameSample gives each name a rule may use a value of its shape.
+func ruleNameSample(name string) (domain.Value, bool) {
+	switch name {
+	case "user.id", "user.company_id", "user.partner_id", "company_id":
+		return domain.Int(1), true
+	case "user.company_ids", "company_ids":
+		return domain.List{domain.Int(1)}, true
+	case "today", "now":
+		return domain.String("2000-01-01"), true
+	}
+	return nil, false
 }
