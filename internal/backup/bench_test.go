@@ -174,6 +174,7 @@ func BenchmarkThroughput(b *testing.B) {
 				if last, err = f.e.svc.backupWith(ctx, f.tenant, archive.KindDB, nil, false); err != nil {
 					b.Fatal(err)
 				}
+				b.ReportMetric(float64(last.Size)/(1<<20), "object-MiB")
 			}, nil)
 			run("test-restore", func(b *testing.B, i int) {
 				if _, err := f.e.svc.Verify(ctx, last.ID, "local"); err != nil {
