@@ -264,8 +264,7 @@ func (q *Queue) addTenantWorkers(workers *river.Workers) []*river.PeriodicJob {
 	periodic := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(q.cfg.MaintainEvery), func() (river.JobArgs, *river.InsertOpts) {
 			return MaintainAllArgs{}, &river.InsertOpts{Queue: tenantQueue}
-		},
-			&river.PeriodicJobOpts{ID: KindMaintainAll, RunOnStart: true}),
+		}, &river.PeriodicJobOpts{ID: KindMaintainAll, RunOnStart: true}),
 	}
 	if q.cfg.Mail != nil && q.cfg.Registry != nil {
 		// Mail is due at once: no spread beyond the one-minute period.
