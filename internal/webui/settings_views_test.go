@@ -286,3 +286,39 @@ func TestGroupNameEscaped(t *testing.T) {
 		}
 	}
 }
+
+// An administrator edits a group's members and inherited groups as tags; the
+// change of privileges holds from the member's next request (groups are loaded on
+// every request), in both directions.
+func TestGroupMembersEditedAsTags(t *testing.T) {
+	f := newFixture(t)
+	var system int64
+	f.sudo("acme", func(ctx context.Context, env *orm.Env) error {
+		ids, err := env.Search(ctx, "res.groups", seed.Leaf("xml_id", "=", "base.group_system"), orm.SearchOptions{Limit: 1})
+		system = ids[0]
+		return err
+	})
+	admin := f.signIn("admin")
+	user := f.signIn("user")
+	if w := user.get("/odoo/settings"); w.Code != 404 {
+		t.Fatalf("user before: %d", w.Code)
+	}
+	form := admin.get("/odoo/groups/new").Body.String()
+	if !strings.Contains(form, `name="users"`) || !strings.Contains(form, `name="implied_ids"`) {
+		t.Fatal("the group form cannot edit members and inherited groups")
+	}
+	w := admin.post("/odoo/groups/new", url.Values{"name": {"Deputies"}, "users": {fmt.Sprint(f.uid["user"])}, "implied_ids": {fmt.Sprint(system)}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("create group: %d %s", w.Code, w.Body)
+	}
+	if got := user.get("/odoo/settings"); got.Code != 200 {
+		t.Fatalf("a member of a group implying Settings: %d", got.Code)
+	}
+	// Emptying the members takes the privilege away at once.
+	if w := admin.post(w.Header().Get("Location"), url.Values{"name": {"Deputies"}, "users": {""}, "implied_ids": {fmt.Sprint(system)}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("remove member: %d %s", w.Code, w.Body)
+	}
+	if got := user.get("/odoo/settings"); got.Code != 404 {
+		t.Fatalf("a former member still reaches Settings: %d", got.Code)
+	}
+}
