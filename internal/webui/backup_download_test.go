@@ -37,11 +37,10 @@ func (c *testClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// newDownloadFixture serves the application with the platform's backup service
-// (on a clock the test moves) behind /backup/download/, for tenants acme and globex.
-func newDownloadFixture(t *testing.T) (*fixture, *backup.Service, *testClock) {
+// withDownloads serves f's application with the platform's backup service (on a
+// clock the test moves) behind /backup/download/.
+func withDownloads(t *testing.T, f *fixture) (*backup.Service, *testClock) {
 	t.Helper()
-	f := newFixture(t, "acme", "globex")
 	p := f.platform
 	ctx := context.Background()
 	clock := &testClock{t: time.Now()}
@@ -50,7 +49,7 @@ func newDownloadFixture(t *testing.T) (*fixture, *backup.Service, *testClock) {
 		t.Fatal(err)
 	}
 	svc, err := backup.New(backup.Config{Control: p.Control, Catalogue: p.Catalogue, Storage: p.Storage, Provisioner: p.Provisioner,
-		Identity: id, DataDir: p.Config.DataDir, Now: clock.Now})
+		Identity: id, DataDir: p.Config.DataDir, AdminURL: p.Config.DatabaseURL, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +65,7 @@ func newDownloadFixture(t *testing.T) (*fixture, *backup.Service, *testClock) {
 	}
 	ui.Mount(s)
 	f.server, f.ui = s, ui
-	return f, svc, clock
+	return svc, clock
 }
 
 // signInAt signs in as a role on another tenant's host.
@@ -109,7 +108,11 @@ func (f *fixture) downloads(tenant string) ([]audit.Entry, []securitylog.Event) 
 }
 
 func TestBackupDownload(t *testing.T) {
-	f, svc, clock := newDownloadFixture(t)
+	eachEngine(t, testBackupDownload, "acme", "globex")
+}
+
+func testBackupDownload(t *testing.T, f *fixture) {
+	svc, clock := withDownloads(t, f)
 	ctx := context.Background()
 	ex, err := svc.Export(ctx, "acme", true)
 	if err != nil {

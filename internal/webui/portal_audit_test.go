@@ -72,7 +72,10 @@ func actions(entries []audit.Entry) string {
 // decline) is in the tenant's audit log as a portal actor with the document and
 // the client address; refused links and refused answers leave nothing.
 func TestPortalUsesAreAudited(t *testing.T) {
-	f := newFixture(t)
+	eachEngine(t, testPortalUsesAreAudited)
+}
+
+func testPortalUsesAreAudited(t *testing.T, f *fixture) {
 	c := f.signIn("user")
 	order, link := f.sentQuotation(t, c, "Gemini Furniture")
 	tok := link.Query().Get("access_token")
