@@ -110,9 +110,10 @@ func (a *Accounts) check(ctx context.Context, db *store.DB, login string, u iden
 	}
 	if !strings.HasPrefix(secret, keyPrefix) {
 		// With a second factor on, the RPC password path takes API keys only.
+		// The password is not even checked, so trying it tells nothing; the
+		// attempt is still throttled and logged as a failure like a wrong one.
 		if found && u.TwoFactor {
-			a.Dummy(secret)
-			return Principal{}, ErrDenied
+			return Principal{}, a.refuseSecondFactorUser(ctx, db, th, login, u, secret, c)
 		}
 		authn, err := auth.NewAuthenticator(identity.NewAccounts(db, a.Registry), a.Hasher, th, securitylog.New(db, nil), nil)
 		if err != nil {
@@ -150,6 +151,28 @@ func (a *Accounts) check(ctx context.Context, db *store.DB, login string, u iden
 		return Principal{}, err
 	}
 	return Principal{UID: u.ID, KeyID: k.ID}, nil
+}
+
+// refuseSecondFactorUser answers a password login of a user with a second
+// factor: ErrDenied after the same throttling, hashing work and security log
+// entry as a wrong password, or an internal error.
+func (a *Accounts) refuseSecondFactorUser(ctx context.Context, db *store.DB, th *throttle.Throttle, login string, u identity.User, secret string, c Client) error {
+	if err := th.Check(ctx, address(c), login); err != nil {
+		if errors.Is(err, throttle.ErrLocked) {
+			return ErrDenied
+		}
+		return err
+	}
+	a.Dummy(secret)
+	if err := th.RecordFailure(ctx, address(c), login); err != nil {
+		return err
+	}
+	err := securitylog.New(db, nil).Append(ctx, securitylog.Event{Kind: securitylog.LoginFailure, UserID: u.ID,
+		Login: login, Address: address(c), UserAgent: c.UserAgent})
+	if err != nil {
+		return err
+	}
+	return ErrDenied
 }
 
 // Bearer implements Authenticator.

@@ -4,9 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
+
+	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/instant-erp/instanterp/internal/api/apitest"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
+	"github.com/instant-erp/instanterp/internal/auth/totp"
 )
 
 // API password logins reach the tenant's security log exactly as the web
@@ -83,6 +87,70 @@ func TestPasswordLoginsAreInTheSecurityLog(t *testing.T) {
 						t.Errorf("%s: the security log holds a password: %+v", s.name, e)
 					}
 				}
+			}
+		})
+	}
+}
+
+// With a second factor on, the RPC password path takes API keys only: the
+// right password is refused (and logged as a failure, like a wrong one), the
+// user's API key still works.
+func TestSecondFactorUserTakesAPIKeysOnly(t *testing.T) {
+	for _, engine := range []struct {
+		name     string
+		postgres bool
+	}{{"sqlite", false}, {"postgres", true}} {
+		t.Run(engine.name, func(t *testing.T) {
+			ctx := context.Background()
+			p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
+			user := p.Tenants["acme"].Internal
+			const pw = "a long enough secret for the tests"
+			p.SetPassword(t, "acme", user.UID, pw)
+			c := newCaller(t, p, "")
+			if uid, err := c.xml("common", "authenticate", "acme", user.Login, pw, map[string]any{}); err != nil || uid != user.UID {
+				t.Fatalf("password before 2FA: %v %v", uid, err)
+			}
+
+			lease, err := p.Router.Acquire(ctx, "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lease.Release()
+			m, err := totp.New(lease.DB, totp.Config{Tenant: "acme", Key: p.App.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			enrol, err := m.NewEnrollment(user.Login)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, err := otptotp.GenerateCode(enrol.Secret, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Enable(ctx, user.UID, enrol.Secret, code); err != nil {
+				t.Fatal(err)
+			}
+
+			if uid, err := c.xml("common", "authenticate", "acme", user.Login, pw, map[string]any{}); err != nil || uid != false {
+				t.Errorf("password with 2FA on: %v %v", uid, err)
+			}
+			if _, err := c.executeKW("acme", user.UID, pw, "res.partner", "search", []any{[]any{}}, nil); faultOf(t, err).Code != 3 {
+				t.Errorf("execute_kw with the password and 2FA on: %v", err)
+			}
+			if uid, err := c.xml("common", "authenticate", "acme", user.Login, user.Key, map[string]any{}); err != nil || uid != user.UID {
+				t.Errorf("API key with 2FA on: %v %v", uid, err)
+			}
+			events, err := securitylog.New(lease.DB, nil).List(ctx, securitylog.Filter{UserID: user.UID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, e := range events {
+				kinds = append(kinds, string(e.Kind))
+			}
+			if got := strings.Join(kinds, " "); !strings.HasPrefix(got, "login.failure login.failure") {
+				t.Errorf("security log after two refused password logins: %s", got)
 			}
 		})
 	}
