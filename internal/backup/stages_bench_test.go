@@ -50,6 +50,13 @@ func BenchmarkStages(b *testing.B) {
 	ew.Write(compressed.Bytes())
 	ew.Close()
 	b.Logf("zstd fastest: %d MiB become %.1f MiB", size>>20, float64(compressed.Len())/(1<<20))
+	for _, level := range []zstd.EncoderLevel{zstd.SpeedFastest, zstd.SpeedDefault} {
+		var out bytes.Buffer
+		zw, _ := zstd.NewWriter(&out, zstd.WithEncoderLevel(level), zstd.WithAllLitEntropyCompression(true), zstd.WithEncoderConcurrency(1))
+		zw.Write(data)
+		zw.Close()
+		b.Logf("zstd %v with entropy coding of literal-only blocks: %d MiB become %.1f MiB", level, size>>20, float64(out.Len())/(1<<20))
+	}
 
 	stage := func(name string, op func()) {
 		b.Run(name, func(b *testing.B) {
@@ -59,6 +66,11 @@ func BenchmarkStages(b *testing.B) {
 	stage("sha256", func() { sha256.Sum256(data) })
 	stage("zstd-fastest-encode", func() {
 		zw, _ := zstd.NewWriter(io.Discard, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		zw.Write(data)
+		zw.Close()
+	})
+	stage("zstd-fastest-all-literal-entropy-encode", func() {
+		zw, _ := zstd.NewWriter(io.Discard, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithAllLitEntropyCompression(true), zstd.WithEncoderConcurrency(1))
 		zw.Write(data)
 		zw.Close()
 	})
