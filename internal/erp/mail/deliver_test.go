@@ -25,6 +25,11 @@ import (
 // queue stores mails as a module would and returns their ids.
 func queue(t *testing.T, tn *erptest.Tenant, msgs ...mail.Message) []int64 {
 	t.Helper()
+	return queueB(t, tn, msgs)
+}
+
+func queueB(t testing.TB, tn *erptest.Tenant, msgs []mail.Message) []int64 {
+	t.Helper()
 	var ids []int64
 	tn.Sudo(func(ctx context.Context, env *orm.Env) error {
 		for _, m := range msgs {
