@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/instant-erp/instanterp/internal/auth"
-	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 )
@@ -78,17 +76,4 @@ func (a *accounts) SetPasswordHash(ctx context.Context, id int64, hash string) e
 		}
 		return env.Sudo().Write(ctx, "res.users", []int64{id}, map[string]any{"password": hash})
 	})
-}
-
-// lastLogin is the time of the user's latest successful sign-in, which reset and
-// invitation tokens are bound to (a login kills them).
-func lastLogin(ctx context.Context, log *securitylog.Log, userID int64) (time.Time, error) {
-	events, err := log.List(ctx, securitylog.Filter{UserID: userID, Kind: securitylog.LoginSuccess, Limit: 1})
-	if err != nil {
-		return time.Time{}, err
-	}
-	if len(events) == 0 {
-		return time.Time{}, nil
-	}
-	return events[0].At, nil
 }

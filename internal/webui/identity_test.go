@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/session"
-	"github.com/instant-erp/instanterp/internal/webui"
+	"github.com/instant-erp/instanterp/internal/identity"
 )
 
 var mailedLink = regexp.MustCompile(`href="https?://[^/"]+(/web/(?:reset_password|signup)\?[^"]+)"`)
@@ -230,7 +231,22 @@ func TestPasswordLinkForTheCommandLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := webui.PasswordLink(context.Background(), lease.DB, "https://acme.localhost:8443/", f.uid["admin"], false, nil)
+	h, _ := sharedHasher(t)
+	common, err := password.LoadCommonList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := password.NewPolicy(0, common)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The identity service as the command line builds it, on the public origin.
+	svc, err := identity.New(identity.Config{DB: lease.DB, Registry: f.platform.Registry, BaseURL: "https://acme.localhost:8443",
+		Tenant: "acme", Hasher: h, Policy: policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := svc.Link(context.Background(), identity.ResetLink, f.uid["admin"])
 	lease.Release()
 	if err != nil || !strings.HasPrefix(link, "https://acme.localhost:8443/web/reset_password?") {
 		t.Fatalf("link %q: %v", link, err)

@@ -189,7 +189,9 @@ func TestOIDCCallbackRefused(t *testing.T) {
 	if w := c.do("POST", "/web/login/oidc/Corp%20SSO", url.Values{}); w.Code != http.StatusForbidden {
 		t.Errorf("start without token: %d", w.Code)
 	}
-	if w := c.do("POST", "/web/login/oidc/Corp%20SSO", url.Values{"csrf_token": {"A" + c.csrf[1:]}}); w.Code != http.StatusForbidden {
+	wrong := []byte(c.csrf)
+	wrong[0] ^= 1 // a token that differs from the cookie
+	if w := c.do("POST", "/web/login/oidc/Corp%20SSO", url.Values{"csrf_token": {string(wrong)}}); w.Code != http.StatusForbidden {
 		t.Errorf("start with a wrong token: %d", w.Code)
 	}
 	if w := c.do("POST", "/web/login/oidc/Corp%20SSO", url.Values{"csrf_token": {c.csrf}}, "Sec-Fetch-Site", "cross-site"); w.Code != http.StatusForbidden {

@@ -5,109 +5,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/auth"
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
-	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/erp/mail"
+	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/orm"
-	"github.com/instant-erp/instanterp/internal/store"
+	"github.com/instant-erp/instanterp/internal/web"
 )
 
 // maxResetMailsPerHour bounds the reset mails one account receives.
 const maxResetMailsPerHour = 3
 
-// linkKind is a password link: a reset or an invitation.
-type linkKind struct {
-	scope    token.Scope
-	lifetime time.Duration
-	path     string
-}
-
-var (
-	resetLink      = linkKind{token.ScopeResetPassword, token.ResetPasswordLifetime, "/web/reset_password"}
-	invitationLink = linkKind{token.ScopeInvitation, token.InvitationLifetime, "/web/signup"}
+// The two password links, made and checked by the tenant's identity service; the
+// web UI serves them and mails them through its outbox.
+const (
+	resetLink      = identity.ResetLink
+	invitationLink = identity.InvitationLink
 )
-
-// passwordLink signs a link that lets userID set a password once: the token is bound
-// to the current hash and last login, so setting a password or signing in kills it.
-func (u *UI) passwordLink(ctx context.Context, svc *tenantServices, origin string, kind linkKind, userID int64) (string, error) {
-	return signPasswordLink(ctx, svc.db, origin, kind, userID, u.now)
-}
-
-// PasswordLink returns a one-time link (valid 4 hours) through which the user sets
-// their password on origin (https://<tenant>.<domain>), for the command line: a new
-// tenant's administrator, or a reset an operator triggers. With invitation, the link
-// is an invitation (valid 6 days). The link is bound to the user's current password
-// hash and last sign-in, so it dies once used or after any sign-in.
-func PasswordLink(ctx context.Context, db *store.DB, origin string, userID int64, invitation bool, now func() time.Time) (string, error) {
-	kind := resetLink
-	if invitation {
-		kind = invitationLink
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return signPasswordLink(ctx, db, strings.TrimSuffix(origin, "/"), kind, userID, now)
-}
-
-func signPasswordLink(ctx context.Context, db *store.DB, origin string, kind linkKind, userID int64, now func() time.Time) (string, error) {
-	acct, err := (&accounts{db: db}).byID(ctx, userID)
-	if err != nil {
-		return "", fmt.Errorf("password link for user %d: %w", userID, err)
-	}
-	last, err := lastLogin(ctx, securitylog.New(db, now), userID)
-	if err != nil {
-		return "", err
-	}
-	sg, err := token.LoadSigner(ctx, db, now)
-	if err != nil {
-		return "", err
-	}
-	id := strconv.FormatInt(userID, 10)
-	tok, err := sg.Sign(kind.scope, []byte(id), token.ResetBinding(userID, acct.PasswordHash, last), now().Add(kind.lifetime))
-	if err != nil {
-		return "", err
-	}
-	return origin + kind.path + "?" + url.Values{"uid": {id}, "token": {tok}}.Encode(), nil
-}
-
-// checkPasswordLink verifies a link and returns its account. Every refusal is the
-// same to the visitor.
-func (u *UI) checkPasswordLink(ctx context.Context, svc *tenantServices, kind linkKind, uid, tok string) (account, error) {
-	id, err := strconv.ParseInt(uid, 10, 64)
-	if err != nil || id <= 0 || tok == "" {
-		return account{}, token.ErrInvalid
-	}
-	acct, err := svc.accounts.byID(ctx, id)
-	if errors.Is(err, auth.ErrNoAccount) {
-		return account{}, token.ErrInvalid
-	}
-	if err != nil {
-		return account{}, err
-	}
-	last, err := lastLogin(ctx, svc.seclog, id)
-	if err != nil {
-		return account{}, err
-	}
-	sg, err := u.signer(ctx, svc)
-	if err != nil {
-		return account{}, err
-	}
-	payload, err := sg.Verify(kind.scope, tok, token.ResetBinding(id, acct.PasswordHash, last))
-	if err != nil {
-		return account{}, token.ErrInvalid
-	}
-	if string(payload) != uid || !acct.Active {
-		return account{}, token.ErrInvalid
-	}
-	return acct, nil
-}
 
 type resetData struct {
 	Sent      bool
@@ -131,7 +49,7 @@ func (u *UI) signup(w http.ResponseWriter, r *http.Request) {
 	u.passwordLinkPage(w, r, invitationLink, "Accept the invitation")
 }
 
-func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind linkKind, title string) {
+func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind identity.LinkKind, title string) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
 		u.errorPage(w, r, http.StatusMethodNotAllowed)
 		return
@@ -156,17 +74,20 @@ func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind linkK
 		u.resetRequest(w, r, svc)
 		return
 	}
-	data := resetData{UID: uid, Token: tok, Path: kind.path, Title: title, MinLength: u.policy.MinLength()}
-	acct, err := u.checkPasswordLink(r.Context(), svc, kind, uid, tok)
-	if errors.Is(err, token.ErrInvalid) {
+	data := resetData{UID: uid, Token: tok, Path: kind.Path(), Title: title, MinLength: u.policy.MinLength()}
+	invalid := func() {
 		u.render(w, r, http.StatusNotFound, "link_invalid", &page{Title: "Link invalid or expired"})
+	}
+	user, err := svc.identity.CheckLink(r.Context(), kind, uid, tok)
+	if errors.Is(err, identity.ErrInvalidLink) {
+		invalid()
 		return
 	}
 	if err != nil {
 		u.fail(w, r, err)
 		return
 	}
-	data.Name = acct.Name
+	data.Name = user.Name
 	if r.Method != http.MethodPost {
 		u.render(w, r, http.StatusOK, "reset_form", &page{Title: title, CSRF: browserToken(w, r), Content: data})
 		return
@@ -177,23 +98,21 @@ func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind linkK
 		u.render(w, r, http.StatusUnprocessableEntity, "reset_form", &page{Title: title, CSRF: browserToken(w, r), Content: data})
 		return
 	}
-	if err := u.setPassword(r.Context(), svc, acct.ID, next); err != nil {
-		var pe *password.PolicyError
-		if errors.As(err, &pe) {
-			data.Errors = map[string]string{"new": pe.Reason}
-			u.render(w, r, http.StatusUnprocessableEntity, "reset_form", &page{Title: title, CSRF: browserToken(w, r), Content: data})
-			return
-		}
-		u.fail(w, r, err)
+	// The identity service checks the link again with the user's row locked, so
+	// two uses of one link cannot both succeed; it ends every session of the user
+	// and records the reset.
+	_, err = svc.identity.SetPasswordWithLink(r.Context(), kind, uid, tok, next,
+		identity.Origin{Address: web.ClientIP(r.Context()).String(), UserAgent: r.UserAgent()})
+	var pe *password.PolicyError
+	switch {
+	case errors.As(err, &pe):
+		data.Errors = map[string]string{"new": pe.Reason}
+		u.render(w, r, http.StatusUnprocessableEntity, "reset_form", &page{Title: title, CSRF: browserToken(w, r), Content: data})
 		return
-	}
-	ref := "reset"
-	if kind == invitationLink {
-		ref = "invitation"
-	}
-	u.recordEvent(r.Context(), svc, r, securitylog.ResetUsed, acct.ID, 0, ref)
-	// Whoever held a session before the reset is signed out.
-	if _, err := svc.sessions.DeleteOthers(r.Context(), acct.ID, 0); err != nil {
+	case errors.Is(err, identity.ErrInvalidLink):
+		invalid()
+		return
+	case err != nil:
 		u.fail(w, r, err)
 		return
 	}
@@ -204,7 +123,7 @@ func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind linkK
 // resetRequest mails a reset link when the login names an active account with an
 // address, at most three an hour; the answer is the same whatever happened.
 func (u *UI) resetRequest(w http.ResponseWriter, r *http.Request, svc *tenantServices) {
-	data := resetData{Path: resetLink.path, Title: "Reset your password"}
+	data := resetData{Path: resetLink.Path(), Title: "Reset your password"}
 	if r.Method != http.MethodPost {
 		u.render(w, r, http.StatusOK, "reset_request", &page{Title: data.Title, CSRF: browserToken(w, r), Content: data})
 		return
@@ -252,12 +171,16 @@ func (u *UI) mailResetLink(ctx context.Context, svc *tenantServices, r *http.Req
 }
 
 // sendPasswordLink mails a reset or invitation link and records it.
-func (u *UI) sendPasswordLink(ctx context.Context, svc *tenantServices, r *http.Request, kind linkKind, acct account, actorID int64) error {
+func (u *UI) sendPasswordLink(ctx context.Context, svc *tenantServices, r *http.Request, kind identity.LinkKind, acct account, actorID int64) error {
 	to := acct.Email
 	if to == "" {
 		to = acct.Login
 	}
-	link, err := u.passwordLink(ctx, svc, absoluteURL(r, ""), kind, acct.ID)
+	link, err := svc.identity.Link(ctx, kind, acct.ID)
+	if errors.Is(err, identity.ErrInactive) {
+		// Its link would not open: say so to the administrator who asked.
+		return &orm.UserError{Message: "This user is deactivated: reactivate them before sending a password link."}
+	}
 	if err != nil {
 		return err
 	}
@@ -275,8 +198,8 @@ func (u *UI) sendPasswordLink(ctx context.Context, svc *tenantServices, r *http.
 		return u.outbox.Send(ctx, env, mail.Message{To: to, Subject: subject, Body: body, Model: "res.users", ResID: acct.ID})
 	})
 	if err != nil {
-		return fmt.Errorf("send %s link: %w", kind.scope, err)
+		return fmt.Errorf("send %s link: %w", kind, err)
 	}
-	u.recordEvent(ctx, svc, r, securitylog.ResetRequested, acct.ID, actorID, string(kind.scope))
+	u.recordEvent(ctx, svc, r, securitylog.ResetRequested, acct.ID, actorID, kind.String())
 	return nil
 }
