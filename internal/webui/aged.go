@@ -103,9 +103,9 @@ func (u *UI) agedCSV(rq *request, date string, rows []erpaccount.AgedRow) error 
 	for _, r := range rows {
 		line := []string{fmt.Sprint(r.PartnerID), neutraliseFormula(r.PartnerName)}
 		for _, b := range r.Buckets {
-			line = append(line, b.Text('f'))
+			line = append(line, formatDecimal(b))
 		}
-		w.Write(append(line, r.Total.Text('f')))
+		w.Write(append(line, formatDecimal(r.Total)))
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -27,19 +27,43 @@ type tagView struct {
 
 // fillTags gives a many2many field its current tags, named, and (when it can be
 // edited) the options of its multi-select. ids are as Read returns them, or as
-// the user submitted them after a refused save. The current tags are named as
-// the system, like many2one values: linking them required access to them; the
-// options are searched as the user, so only records they may read are offered.
+// the user submitted them after a refused save. Everything is read as the user:
+// a linked record they may not read is shown as restricted (and kept selected,
+// so saving the form does not drop it), a submitted id that does not exist is
+// dropped; no name the user could not read is ever shown.
 func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 	ids, _ := val.([]int64)
+	if len(ids) > maxTags {
+		ids = ids[:maxTags]
+	}
 	if len(ids) > 0 {
-		recs, err := rq.env.Sudo().Read(rq.ctx, f.Comodel, ids, []string{"display_name"})
+		existing, err := rq.env.Sudo().Exists(rq.ctx, f.Comodel, ids)
 		if err != nil {
-			return fmt.Errorf("name tags of %s: %w", f.Name, err)
+			return fmt.Errorf("tags of %s: %w", f.Name, err)
 		}
-		for _, r := range recs {
-			name, _ := r["display_name"].(string)
-			fv.TagList = append(fv.TagList, tagView{ID: r["id"].(int64), Name: name})
+		readable, err := rq.env.Search(rq.ctx, f.Comodel, leaf("id", "in", int64sAny(existing)), orm.SearchOptions{IncludeArchived: true})
+		if err != nil {
+			return fmt.Errorf("tags of %s: %w", f.Name, err)
+		}
+		names := map[int64]string{}
+		if len(readable) > 0 {
+			recs, err := rq.env.Read(rq.ctx, f.Comodel, readable, []string{"display_name"})
+			if err != nil {
+				return fmt.Errorf("name tags of %s: %w", f.Name, err)
+			}
+			for _, r := range recs {
+				names[r["id"].(int64)], _ = r["display_name"].(string)
+			}
+		}
+		for _, id := range ids {
+			if !slices.Contains(existing, id) {
+				continue
+			}
+			name, ok := names[id]
+			if !ok {
+				name = "Restricted record"
+			}
+			fv.TagList = append(fv.TagList, tagView{ID: id, Name: name})
 		}
 	}
 	if fv.Readonly {
@@ -61,6 +85,14 @@ func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(id, 10), Label: name})
 	}
 	return nil
+}
+
+func int64sAny(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
 }
 
 // parseTags reads the ids chosen for a many2many (comma-separated, as the form

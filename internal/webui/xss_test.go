@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -39,7 +40,8 @@ func loadPayloads(t testing.TB) []string {
 }
 
 // xssPages stores every payload in every char, text and html field of a partner, a
-// product and an order (with a line), issues a portal link per order, and returns
+// product and an order (with a line), in notes and tracked changes of their
+// history, issues a portal link per order, and returns
 // the pages that show them: lists, groupings, forms and portal pages.
 func (f *fixture) xssPages(t testing.TB, payloads []string) []string {
 	t.Helper()
@@ -71,6 +73,17 @@ func (f *fixture) xssPages(t testing.TB, payloads []string) []string {
 				"order_line": []any{[]any{0, 0, map[string]any{"product_id": variants[0], "name": p, "product_uom_qty": 1, "price_unit": "10"}}}}})
 			if err != nil {
 				return fmt.Errorf("order %d: %w", i, err)
+			}
+			// The history under the forms: a note, and a tracked change whose old and
+			// new values carry the payload.
+			if _, err := mail.Post(ctx, env, "sale.order", order[0], p); err != nil {
+				return fmt.Errorf("note %d: %w", i, err)
+			}
+			if _, err := mail.Post(ctx, env, "res.partner", partner[0], p); err != nil {
+				return fmt.Errorf("partner note %d: %w", i, err)
+			}
+			if err := env.Write(ctx, "sale.order", order, map[string]any{"client_order_ref": p + " (2)"}); err != nil {
+				return fmt.Errorf("order change %d: %w", i, err)
 			}
 			tok, err := portal.Issue(ctx, env, "sale.order", order[0], time.Hour, time.Now())
 			if err != nil {
