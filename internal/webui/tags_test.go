@@ -112,7 +112,7 @@ func TestTagsEditing(t *testing.T) {
 		!strings.Contains(refused.Body.String(), fmt.Sprintf(`<option value="%d" selected>Restricted record</option>`, foreign)) {
 		t.Errorf("refused form with another company's tax: %d %s", refused.Code, refused.Body)
 	}
-		// Another company's product is not found, and keeps its taxes.
+	// Another company's product is not found, and keeps its taxes.
 	if w := admin.post("/odoo/products/"+foreignProduct, url.Values{"taxes_id": idValues(tax15), "taxes_id__display": {""}}); w.Code != http.StatusNotFound {
 		t.Errorf("tags on another company's product: %d", w.Code)
 	}
