@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/erptest"
 	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/erp/product"
@@ -241,5 +242,46 @@ func TestNoteIsEscaped(t *testing.T) {
 	}
 	if !strings.Contains(body, "<br>second line</p><p>new paragraph</p>") {
 		t.Errorf("note paragraphs lost: %s", body)
+	}
+}
+
+// Invoices are tracked as the mail module declares: posting and paying one are
+// recorded with the user who did it.
+func TestInvoiceHistory(t *testing.T) {
+	s := newHistoryShop(t, storetest.Engines()[0])
+	var invoice int64
+	if err := s.As(s.Admin, func(ctx context.Context, env *orm.Env) error {
+		order, err := erptest.Create(ctx, env, sale.Order, map[string]any{"partner_id": s.customer,
+			"order_line": []any{[]any{0, 0, map[string]any{"product_id": s.product, "product_uom_qty": 1, "price_unit": "80"}}}})
+		if err != nil {
+			return err
+		}
+		if err := sale.Confirm(ctx, env, []int64{order}); err != nil {
+			return err
+		}
+		ids, err := sale.CreateInvoices(ctx, env, []int64{order}, nil)
+		if err != nil {
+			return err
+		}
+		invoice = ids[0]
+		return account.Post(ctx, env, ids)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h := history(t, s, s.Admin, account.Move, invoice)
+	if len(h) == 0 || !strings.Contains(changesText(h[0]), "state: Draft -> Posted") {
+		t.Fatalf("invoice history: %+v", h)
+	}
+	if h[0].Author == "" || h[0].Author == "System" {
+		t.Errorf("posting recorded without its author: %+v", h[0])
+	}
+	// A salesperson who cannot read invoices cannot read their history either.
+	err := s.Try(s.bob, func(ctx context.Context, env *orm.Env) error {
+		_, err := mail.History(ctx, env, account.Move, invoice)
+		return err
+	})
+	var ae *orm.AccessError
+	if !errors.As(err, &ae) {
+		t.Errorf("salesperson reading an invoice's history: %v", err)
 	}
 }

@@ -1,6 +1,13 @@
 // Package mail declares mail.mail, the queue of outgoing messages the business
 // modules write (a quotation sent to a customer, say). A transport elsewhere sends
 // the rows in state "outgoing" and records the outcome; nothing here talks SMTP.
+//
+// It also keeps the change history of records (mail.message with its
+// mail.tracking.value rows, Odoo's names): the registry's tracker writes one
+// message per changed record whenever a Tracked field changes, in the same
+// transaction, and users add notes with Post. The history is read and written
+// only through History and Post, which first check through the ORM that the
+// user may read the record: a record's messages are visible exactly when it is.
 package mail
 
 import (
