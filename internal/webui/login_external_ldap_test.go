@@ -1,6 +1,7 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/auth/ldap/ldaptest"
 	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
+	"github.com/instant-erp/instanterp/internal/orm"
 )
 
 const adaPassword = "ada's directory passphrase"
@@ -70,6 +73,25 @@ func TestLDAPSignIn(t *testing.T) {
 	c = fresh()
 	if resp := passwordSignIn(c, "ada", adaPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second directory sign-in: %d", resp.StatusCode)
+	}
+
+	// Once linked to her entry, her password is checked by the directory only, even
+	// if she also has a local one.
+	_, hash := sharedHasher(t)
+	f.sudo("acme", func(ctx context.Context, env *orm.Env) error {
+		ids, err := env.Search(ctx, "res.users", seed.Leaf("login", "=", "ada"), orm.SearchOptions{})
+		if err != nil || len(ids) != 1 {
+			return fmt.Errorf("find ada: %v %v", ids, err)
+		}
+		return env.Write(ctx, "res.users", ids, map[string]any{"password": hash})
+	})
+	c = fresh()
+	if passwordSignIn(c, "ada", testPassword); c.cookies[session.CookieName] != nil {
+		t.Fatal("a linked user signed in with a local password")
+	}
+	c = fresh()
+	if resp := passwordSignIn(c, "ada", adaPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("linked user with a local password, directory password: %d", resp.StatusCode)
 	}
 
 	// A directory entry with the login of a local user cannot sign in as them.
