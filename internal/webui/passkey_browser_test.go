@@ -14,7 +14,8 @@ import (
 
 // passkey.js in Chromium with a virtual authenticator (the browser's own WebAuthn
 // stack, user verification included): add a passkey on the security page, sign out,
-// sign in with the passkey button, without a password.
+// sign in with the passkey button, without a password; then, with TOTP on, use it
+// as the second factor with "trust this device" ticked.
 func TestBrowserPasskey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -52,6 +53,30 @@ func TestBrowserPasskey(t *testing.T) {
 	b.screenshot(ctx, "passkey-signed-in")
 	if ev := f.events(t, "acme", securitylog.LoginSuccess, f.uid["user"]); len(ev) == 0 || ev[0].Reference != "passkey" {
 		t.Fatalf("last login: %+v", ev)
+	}
+
+	// With TOTP on, the second step offers the passkey; the trust box travels with it.
+	f.enableTOTPOn(t, "acme", "user")
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	b.run(ctx, "password step", chromedp.Navigate(b.origin+"/web/login"), chromedp.WaitVisible(css("#login")),
+		chromedp.SendKeys(css("#login"), "user@example.com"), chromedp.SendKeys(css("#password"), testPassword),
+		chromedp.Click(css(`form[action="/web/login"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`form[data-passkey="login"] button[type=submit]`)))
+	b.screenshot(ctx, "passkey-second-step")
+	b.run(ctx, "passkey as second factor", chromedp.Click(css("#trust")),
+		chromedp.Click(css(`form[data-passkey="login"] button[type=submit]`)), chromedp.WaitVisible(css(".usermenu")))
+	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.origin + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := false
+	for _, c := range cookies.Cookies {
+		trusted = trusted || c.Name == trustCookie && c.Secure && c.HTTPOnly
+	}
+	if !trusted {
+		t.Fatal("the trust box ticked before using the passkey set no trusted-device cookie")
 	}
 	if inc := b.incidents(ctx); len(inc) > 0 {
 		t.Fatalf("incidents: %s", strings.Join(inc, "; "))
