@@ -302,5 +302,32 @@ func TestTrustedDevice(t *testing.T) {
 		if w := o.post("/web/login", url.Values{"login": {"user@example.com"}, "password": {newPassword}}); w.Code != 200 || !pendingPattern.MatchString(w.Body.String()) {
 			t.Fatalf("after a password change the trusted device skipped the code: %d", w.Code)
 		}
+
+		// Trust once more, then turn 2FA off and on again: the device is no longer trusted.
+		o.get("/web/login")
+		w := o.post("/web/login", url.Values{"login": {"user@example.com"}, "password": {newPassword}})
+		step := htmlUnescape(pendingPattern.FindStringSubmatch(w.Body.String())[1])
+		if w := o.post("/web/login/totp", url.Values{"pending": {step}, "code": {user.recovery[1]}, "trust": {"1"}}); w.Code != http.StatusSeeOther || o.cookies[trustCookie] == nil {
+			t.Fatalf("trust after the reset: %d", w.Code)
+		}
+		trusted = o.cookies[trustCookie].Value
+		lease, err := f.router.Acquire(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := totp.New(lease.DB, totp.Config{Tenant: "acme", Key: f.platform.Key})
+		if err == nil {
+			err = m.Disable(context.Background(), f.uid["user"])
+		}
+		lease.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.enableTOTPOn(t, "acme", "user")
+		again := present("acme.localhost", trusted)
+		again.get("/web/login")
+		if w := again.post("/web/login", url.Values{"login": {"user@example.com"}, "password": {newPassword}}); w.Code != 200 || !pendingPattern.MatchString(w.Body.String()) {
+			t.Fatalf("after 2FA was turned off and on the trusted device skipped the code: %d", w.Code)
+		}
 	}, "acme", "globex")
 }
