@@ -62,8 +62,10 @@ func (u *UI) portalAnswer(pr *portalRequest, tx *sql.Tx, su *orm.Env, accept boo
 	}
 	if err := hook(ctx, su, pr.id, sig); err != nil {
 		if _, msg, ok := userFacing(err, v); ok {
+			// Nothing of the refused answer is kept, and the page is read afresh:
+			// su's transaction is gone.
 			tx.Rollback()
-			u.portalShow(pr, su, msg)
+			u.portalShowAfresh(pr, msg)
 			return
 		}
 		u.fail(pr.w, pr.r, err)
@@ -92,4 +94,16 @@ func (u *UI) portalAnswer(pr *portalRequest, tx *sql.Tx, su *orm.Env, accept boo
 	}
 	u.log.InfoContext(ctx, "portal answer recorded", "model", v.Model, "id", pr.id, "accepted", accept, "client", sig.Address)
 	http.Redirect(pr.w, pr.r, fmt.Sprintf("/my/%s/%d?access_token=%s", v.Portal, pr.id, urlQueryEscape(pr.tok)), http.StatusSeeOther)
+}
+
+// portalShowAfresh shows the document with msg from a new read transaction, after
+// the answer's own was rolled back.
+func (u *UI) portalShowAfresh(pr *portalRequest, msg string) {
+	tx, sys, err := u.portalTx(pr.r.Context(), pr.svc, pr.svc.db.Read)
+	if err != nil {
+		u.fail(pr.w, pr.r, err)
+		return
+	}
+	defer tx.Rollback()
+	u.portalShow(pr, sys.Sudo(), msg)
 }

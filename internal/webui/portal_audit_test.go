@@ -100,6 +100,15 @@ func testPortalUsesAreAudited(t *testing.T, f *fixture) {
 	if got := actions(f.portalAudit(t, order)); got != "portal.view portal.pdf" {
 		t.Fatalf("after a view and a PDF: %q", got)
 	}
+	// An answer the document refuses (a signature is one line) is shown with the
+	// reason, and neither it nor its entry is kept.
+	if w := customer.post(link.Path+"/accept", url.Values{"access_token": {tok}, "signed_by": {"Ada\nBuyer"}}); w.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(w.Body.String(), "one line") {
+		t.Fatalf("accept with a two-line signature: %d %s", w.Code, w.Body)
+	}
+	if got := actions(f.portalAudit(t, order)); got != "portal.view portal.pdf" {
+		t.Fatalf("after a refused answer: %q", got)
+	}
 	if w := customer.post(link.Path+"/accept", url.Values{"access_token": {tok}, "signed_by": {"Ada Buyer"}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("accept: %d %s", w.Code, w.Body)
 	}
