@@ -222,6 +222,25 @@ func testBackupDownload(t *testing.T, f *fixture) {
 	w = admin.get("/backup/download/" + ex2.Token)
 	refused("expired", w.Result(), w.Body.String())
 	countUses("acme", backup.DownloadUses)
+
+	// Nothing leaves unrecorded: without an audit log to write to, nothing is sent.
+	ex3, err := svc.Export(ctx, "acme", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease, err := f.router.Acquire(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lease.DB.Write.ExecContext(ctx, "DROP TABLE audit_log")
+	lease.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = admin.get("/backup/download/" + ex3.Token)
+	if w.Code != http.StatusInternalServerError || strings.Contains(w.Header().Get("Content-Disposition"), "attachment") || bytes.Contains(w.Body.Bytes(), want[:64]) {
+		t.Fatalf("download without an audit log: %d %v", w.Code, w.Header())
+	}
 }
 
 // TestBackupDownloadWithoutService: an application built without the backup
