@@ -32,7 +32,7 @@ type tagView struct {
 // so saving the form does not drop it), a submitted id that does not exist is
 // dropped; no name the user could not read is ever shown.
 func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
-	ids, _ := val.([]int64)
+	ids := tagIDs(val)
 	if len(ids) > maxTags {
 		ids = ids[:maxTags]
 	}
@@ -83,6 +83,32 @@ func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 		}
 		name, _ := p[1].(string)
 		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(id, 10), Label: name})
+	}
+	return nil
+}
+
+// tagIDs reads the ids of a many2many value: a list of ids as Read returns it, or
+// a declared default in a form Create accepts (ids, or one "set" command).
+func tagIDs(val any) []int64 {
+	switch x := val.(type) {
+	case []int64:
+		return x
+	case []any:
+		if len(x) == 1 {
+			if cmd, ok := x[0].([]any); ok && len(cmd) == 3 && fmt.Sprint(cmd[0]) == "6" {
+				return tagIDs(cmd[2])
+			}
+		}
+		out := make([]int64, 0, len(x))
+		for _, v := range x {
+			switch id := v.(type) {
+			case int64:
+				out = append(out, id)
+			case int:
+				out = append(out, int64(id))
+			}
+		}
+		return out
 	}
 	return nil
 }

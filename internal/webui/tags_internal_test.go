@@ -55,6 +55,26 @@ func TestParseTags(t *testing.T) {
 	}
 }
 
+func TestTagIDs(t *testing.T) {
+	cases := []struct {
+		val  any
+		want []int64
+	}{
+		{nil, nil},
+		{false, nil},
+		{[]int64{4, 2}, []int64{4, 2}},
+		{[]any{int64(3), 5}, []int64{3, 5}},
+		{[]any{[]any{6, 0, []any{int64(7), 8}}}, []int64{7, 8}},
+		{[]any{[]any{6, 0, []int64{9}}}, []int64{9}},
+		{[]any{"x", 1.5}, []int64{}},
+	}
+	for _, c := range cases {
+		if got := tagIDs(c.val); !slices.Equal(got, c.want) {
+			t.Errorf("tagIDs(%v) = %v, want %v", c.val, got, c.want)
+		}
+	}
+}
+
 // FuzzParseTags: any input gives either a field error or a command 6 with
 // distinct positive ids, at most maxTags of them.
 func FuzzParseTags(fz *testing.F) {
