@@ -139,7 +139,7 @@ func parseTags(f *orm.Field, raw string) (val, shown any, err error) {
 			ids = append(ids, id)
 		}
 		if len(ids) > maxTags {
-			return nil, []int64{}, &fieldError{f.Name, fmt.Sprintf("at most %d values", maxTags)}
+			return nil, []int64{}, &fieldError{f.Name, fmt.Sprintf("pick at most %d", maxTags)}
 		}
 	}
 	set := make([]any, len(ids))
