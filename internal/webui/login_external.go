@@ -96,7 +96,12 @@ func (u *UI) loginOIDCStart(w http.ResponseWriter, r *http.Request) {
 	}
 	name := r.PathValue("provider")
 	cookie, _ := r.Cookie(browserCSRFCookie) // present: checkBrowserToken passed
-	authURL, err := svc.identity.StartOIDC(ctx, name, cookie.Value)
+	authURL, err := "", identity.CheckProviderName(name)
+	if err == nil {
+		authURL, err = svc.identity.StartOIDC(ctx, name, cookie.Value)
+	} else {
+		err = identity.ErrNoProvider // no provider has such a name
+	}
 	switch {
 	case errors.Is(err, identity.ErrNoProvider):
 		u.externalLoginPage(w, r, svc, http.StatusNotFound, "This sign-in method is not available.")

@@ -3,6 +3,8 @@ package webui
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/instant-erp/instanterp/internal/auth"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
@@ -29,6 +31,17 @@ var errDirectoryDown = errors.New("the sign-in directory could not be reached")
 // So a directory never takes over an account that has a local password, and a
 // directory user need not choose anything on the form.
 func (u *UI) checkPassword(ctx context.Context, svc *tenantServices, at auth.Attempt) (auth.Account, error) {
+	if !utf8.ValidString(at.Login) || strings.ContainsRune(at.Login, 0) {
+		// No login holds these, and PostgreSQL refuses them as text: a wrong login,
+		// counted against the address only.
+		if err := svc.throttle.Check(ctx, at.Address, ""); err != nil {
+			return auth.Account{}, err
+		}
+		if err := svc.throttle.RecordFailure(ctx, at.Address, ""); err != nil {
+			return auth.Account{}, err
+		}
+		return auth.Account{}, auth.ErrInvalidCredentials
+	}
 	dirs, err := u.directories(ctx, svc)
 	if err != nil {
 		return auth.Account{}, err

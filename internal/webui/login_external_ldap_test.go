@@ -39,8 +39,12 @@ func passwordSignIn(c *client, login, password string) *http.Response {
 // sign-in creates the user; users with a local password keep using it and a
 // directory entry of the same login cannot take their account.
 func TestLDAPSignIn(t *testing.T) {
+	eachEngine(t, testLDAPSignIn)
+}
+
+func testLDAPSignIn(t *testing.T, f *fixture) {
 	dir := ldaptest.Start(t)
-	f := newExternalFixture(t, nil, nil)
+	f = externalize(t, f, nil, nil)
 	addLDAPProvider(t, f.signIn("admin"), dir.LDAP, dir.CAPEM) // ldap:// with StartTLS
 	// The only person under the base DN: an unescaped "*" would find her.
 	dir.AddUser("ada", adaPassword, "ada@corp.example", "Ada Lovelace")
@@ -144,4 +148,19 @@ func TestLDAPDirectoryDown(t *testing.T) {
 	if resp := passwordSignIn(f.client(), "user@example.com", testPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("local sign-in with the directory down: %d", resp.StatusCode)
 	}
+}
+
+// A login no account can hold (a NUL byte, invalid UTF-8, which PostgreSQL refuses
+// as text) is a wrong login on both engines, not an error page.
+func TestMalformedLoginRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		for _, login := range []string{"user@example.com\x00", "user\xff@example.com"} {
+			c := f.client()
+			c.get("/web/login")
+			w := c.post("/web/login", url.Values{"login": {login}, "password": {testPassword}})
+			if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Wrong login or password") || c.cookies[session.CookieName] != nil {
+				t.Errorf("login %q: %d", login, w.Code)
+			}
+		}
+	})
 }

@@ -27,7 +27,12 @@ const (
 // nil). It mounts a second application on a new server over the same tenants.
 func newExternalFixture(t *testing.T, op *oidctest.Provider, dir *ldaptest.Server, tenants ...string) *fixture {
 	t.Helper()
-	f := newFixture(t, tenants...)
+	return externalize(t, newFixture(t, tenants...), op, dir)
+}
+
+// externalize remounts f's application trusting op and dir, for eachEngine.
+func externalize(t *testing.T, f *fixture, op *oidctest.Provider, dir *ldaptest.Server) *fixture {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(f.logs, nil))
 	s, err := web.NewServer(web.Config{Domain: "localhost", MaxBodyBytes: 1 << 20}, f.router, log)
 	if err != nil {
@@ -88,8 +93,12 @@ func callbackURL(code, state string) string {
 // created in the default group on first sign-in, and the page asked before sign-in
 // is where the user lands.
 func TestOIDCSignInRoundTrip(t *testing.T) {
+	eachEngine(t, testOIDCSignInRoundTrip)
+}
+
+func testOIDCSignInRoundTrip(t *testing.T, f *fixture) {
 	op := oidctest.Start(t, "erp-client", oidcClientSecret)
-	f := newExternalFixture(t, op, nil)
+	f = externalize(t, f, op, nil)
 	addOIDCProvider(t, f.signIn("admin"), op, url.Values{"create_users": {"on"}})
 	op.SignIn(oidctest.User{Subject: "sub-ada", Email: "ada@corp.example", EmailVerified: true, Name: "Ada Lovelace"})
 
@@ -197,8 +206,10 @@ func TestOIDCCallbackRefused(t *testing.T) {
 	if w := c.do("POST", "/web/login/oidc/Corp%20SSO", url.Values{"csrf_token": {c.csrf}}, "Sec-Fetch-Site", "cross-site"); w.Code != http.StatusForbidden {
 		t.Errorf("cross-origin start: %d", w.Code)
 	}
-	if w := c.post("/web/login/oidc/Nobody", nil); w.Code != http.StatusNotFound {
-		t.Errorf("unknown provider: %d", w.Code)
+	for _, name := range []string{"Nobody", "Corp%00SSO", "%FF", "Corp%20SSO%27--"} {
+		if w := c.post("/web/login/oidc/"+name, nil); w.Code != http.StatusNotFound {
+			t.Errorf("provider %q: %d", name, w.Code)
+		}
 	}
 }
 
@@ -240,8 +251,12 @@ func TestOIDCRefusalsAreThrottled(t *testing.T) {
 // A provider belongs to its tenant: another tenant shows no button, cannot start
 // with its name, and does not accept a callback begun on the first.
 func TestOIDCProviderStaysInItsTenant(t *testing.T) {
+	eachEngine(t, testOIDCProviderStaysInItsTenant, "acme", "globex")
+}
+
+func testOIDCProviderStaysInItsTenant(t *testing.T, f *fixture) {
 	op := oidctest.Start(t, "erp-client", oidcClientSecret)
-	f := newExternalFixture(t, op, nil, "acme", "globex")
+	f = externalize(t, f, op, nil)
 	addOIDCProvider(t, f.signIn("admin"), op, url.Values{"create_users": {"on"}})
 	op.SignIn(oidctest.User{Subject: "sub-eve", Email: "eve@corp.example", EmailVerified: true})
 

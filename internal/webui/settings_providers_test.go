@@ -72,7 +72,10 @@ func TestProviderSettingsAccess(t *testing.T) {
 // saved; secrets are write-only: never rendered back, kept when the field is left
 // empty; every change is in the security log; posts need the anti-forgery token.
 func TestProviderSettingsSecretsAndValidation(t *testing.T) {
-	f := newFixture(t)
+	eachEngine(t, testProviderSettingsSecretsAndValidation)
+}
+
+func testProviderSettingsSecretsAndValidation(t *testing.T, f *fixture) {
 	admin := f.signIn("admin")
 	admin.get(providersURL + "/new?kind=oidc")
 
@@ -202,7 +205,10 @@ func TestProviderSettingsSecretsAndValidation(t *testing.T) {
 // Another tenant's administrator neither sees nor reaches the providers of the
 // first, even by their ids.
 func TestProviderSettingsOtherTenant(t *testing.T) {
-	f := newFixture(t, "acme", "globex")
+	eachEngine(t, testProviderSettingsOtherTenant, "acme", "globex")
+}
+
+func testProviderSettingsOtherTenant(t *testing.T, f *fixture) {
 	admin := f.signIn("admin")
 	admin.get(providersURL + "/new?kind=oidc")
 	w := admin.post(providersURL+"/new", oidcForm("Acme SSO"))
