@@ -11,6 +11,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/ceremony"
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
+	"github.com/instant-erp/instanterp/internal/auth/totp"
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
@@ -20,6 +21,8 @@ type Cleanup struct {
 	Sessions   int64 // sessions past their lifetime or idle timeout
 	Throttle   int64 // login failures and lock-outs no window needs any more
 	Ceremonies int64 // expired OpenID Connect and passkey ceremonies
+	// TOTPFailures are wrong second-factor codes older than the failure window.
+	TOTPFailures int64
 }
 
 // MaintenanceConfig is what Maintain needs: the same session and throttle
@@ -28,11 +31,14 @@ type Cleanup struct {
 type MaintenanceConfig struct {
 	Sessions session.Config
 	Throttle throttle.Config
-	Now      func() time.Time
+	// TOTPFailureWindow is how long a wrong code counts against the user;
+	// zero means totp.DefaultFailureWindow, the window the server uses.
+	TOTPFailureWindow time.Duration
+	Now               func() time.Time
 }
 
 // Maintain deletes a tenant's expired API keys and sessions, stale login
-// throttle rows and expired sign-in ceremonies. Expired credentials are already
+// throttle rows, expired sign-in ceremonies and old wrong second-factor codes. Expired credentials are already
 // refused when presented; this keeps the tables small and drops what is of no
 // use to anyone. Every clean-up runs even when another fails; the errors are
 // joined.
@@ -70,6 +76,13 @@ func Maintain(ctx context.Context, db *store.DB, cfg MaintenanceConfig) (Cleanup
 
 	n, err = ceremony.New(db, cfg.Now).Prune(ctx)
 	c.Ceremonies, errs = n, append(errs, err)
+
+	window := cfg.TOTPFailureWindow
+	if window <= 0 {
+		window = totp.DefaultFailureWindow
+	}
+	n, err = totp.PruneFailures(ctx, db, cfg.Now().Add(-window))
+	c.TOTPFailures, errs = n, append(errs, err)
 	return c, errors.Join(errs...)
 }
 
@@ -83,7 +96,7 @@ func (w *maintainWorker) Work(ctx context.Context, job *river.Job[MaintainArgs])
 	err := w.q.withTenant(ctx, tenant, func(db *store.DB) error {
 		c, err := Maintain(ctx, db, MaintenanceConfig{Sessions: w.q.cfg.Sessions, Throttle: w.q.cfg.Throttle, Now: w.q.cfg.Now})
 		log := w.q.cfg.Log.With("tenant", tenant, "api_keys", c.APIKeys, "sessions", c.Sessions,
-			"throttle_rows", c.Throttle, "ceremonies", c.Ceremonies)
+			"throttle_rows", c.Throttle, "ceremonies", c.Ceremonies, "totp_failures", c.TOTPFailures)
 		if err != nil {
 			log.Warn("tenant maintenance incomplete", "attempt", job.Attempt, "error", err)
 			return err

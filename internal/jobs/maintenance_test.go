@@ -82,6 +82,11 @@ func seedAuthState(t *testing.T, db *store.DB, now time.Time) {
 			_, err := ceremony.New(db, nil).Begin(ctx, ceremony.Ceremony{Kind: ceremony.OIDCLogin}, "browser", 10*time.Minute)
 			return err
 		},
+		func() error {
+			_, err := db.Write.ExecContext(ctx, db.Rebind(`INSERT INTO auth_totp_failure (user_id, at) VALUES (?, ?), (?, ?)`),
+				1, old.Unix(), 1, now.Unix())
+			return err
+		},
 	}
 	for i, step := range steps {
 		if err := step(); err != nil {
@@ -100,7 +105,7 @@ func readAuthState(t *testing.T, db *store.DB, now time.Time) authState {
 	s := authState{stale: map[string]int{}, live: map[string]int{}}
 	for table, column := range map[string]string{
 		"auth_api_key": "expires_at", "auth_session": "expires_at", "auth_login_failure": "at",
-		"auth_lockout": "locked_until", "auth_ceremony": "expires_at",
+		"auth_lockout": "locked_until", "auth_ceremony": "expires_at", "auth_totp_failure": "at",
 	} {
 		var stale, live int
 		q := fmt.Sprintf("SELECT COALESCE(SUM(CASE WHEN %[1]s <= ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN %[1]s > ? THEN 1 ELSE 0 END), 0) FROM %[2]s",
@@ -127,7 +132,7 @@ func TestTenantMaintenance(t *testing.T) {
 		for _, name := range []string{"acme", "broken", "dormant"} {
 			p.tenantDB(t, name, func(db *store.DB) { seedAuthState(t, db, now) })
 		}
-		seeded := map[string]int{"auth_api_key": 1, "auth_session": 1, "auth_login_failure": 2, "auth_lockout": 1, "auth_ceremony": 1}
+		seeded := map[string]int{"auth_api_key": 1, "auth_session": 1, "auth_login_failure": 2, "auth_lockout": 1, "auth_ceremony": 1, "auth_totp_failure": 1}
 		p.tenantDB(t, "acme", func(db *store.DB) {
 			if got := readAuthState(t, db, now); fmt.Sprint(got.stale) != fmt.Sprint(seeded) || fmt.Sprint(got.live) != fmt.Sprint(seeded) {
 				t.Fatalf("seeded state %+v; the test would prove nothing", got)
@@ -163,7 +168,7 @@ func TestTenantMaintenance(t *testing.T) {
 			return done && retried && cancelled
 		})
 
-		cleaned := map[string]int{"auth_api_key": 0, "auth_session": 0, "auth_login_failure": 0, "auth_lockout": 0, "auth_ceremony": 0}
+		cleaned := map[string]int{"auth_api_key": 0, "auth_session": 0, "auth_login_failure": 0, "auth_lockout": 0, "auth_ceremony": 0, "auth_totp_failure": 0}
 		p.tenantDB(t, "acme", func(db *store.DB) {
 			got := readAuthState(t, db, now)
 			if fmt.Sprint(got.stale) != fmt.Sprint(cleaned) || fmt.Sprint(got.live) != fmt.Sprint(seeded) {

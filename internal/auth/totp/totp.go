@@ -308,3 +308,14 @@ func normaliseCode(code string) string {
 	}
 	return code
 }
+
+// PruneFailures deletes wrong-code records made before before. A failure only
+// counts within the failure window, so the clean-up passes now minus that window;
+// without it the table keeps one row per wrong code forever.
+func PruneFailures(ctx context.Context, db *store.DB, before time.Time) (int64, error) {
+	res, err := db.Write.ExecContext(ctx, db.Rebind("DELETE FROM auth_totp_failure WHERE at < ?"), before.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("prune second-factor failures: %w", err)
+	}
+	return res.RowsAffected()
+}
