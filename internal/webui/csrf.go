@@ -43,6 +43,26 @@ func checkBrowserToken(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(r.PostFormValue(csrfField)), []byte(c.Value)) == 1
 }
 
+// anonymousPost opens a form posted before sign-in: parsed, its anti-forgery
+// token checked against the browser cookie, and the tenant's services. On false
+// the error page has been written.
+func (u *UI) anonymousPost(w http.ResponseWriter, r *http.Request) (*tenantServices, bool) {
+	if err := r.ParseForm(); err != nil {
+		u.errorPage(w, r, badRequestStatus(err))
+		return nil, false
+	}
+	if !checkBrowserToken(r) {
+		u.errorPage(w, r, http.StatusForbidden)
+		return nil, false
+	}
+	svc, err := u.services(r)
+	if err != nil {
+		u.fail(w, r, err)
+		return nil, false
+	}
+	return svc, true
+}
+
 func (u *UI) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
 	u.log.InfoContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
 	u.errorPage(w, r, http.StatusForbidden)

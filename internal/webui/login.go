@@ -50,17 +50,8 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) loginPost(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, badRequestStatus(err))
-		return
-	}
-	if !checkBrowserToken(r) {
-		u.errorPage(w, r, http.StatusForbidden)
-		return
-	}
-	svc, err := u.services(r)
-	if err != nil {
-		u.fail(w, r, err)
+	svc, ok := u.anonymousPost(w, r)
+	if !ok {
 		return
 	}
 	form := loginForm{Login: strings.TrimSpace(r.PostFormValue("login")), Redirect: safeRedirect(r.PostFormValue("redirect"), "")}
@@ -135,17 +126,8 @@ func (u *UI) askSecondFactor(w http.ResponseWriter, r *http.Request, svc *tenant
 
 // loginSecondFactor checks the code (or a recovery code) of the second step.
 func (u *UI) loginSecondFactor(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, badRequestStatus(err))
-		return
-	}
-	if !checkBrowserToken(r) {
-		u.errorPage(w, r, http.StatusForbidden)
-		return
-	}
-	svc, err := u.services(r)
-	if err != nil {
-		u.fail(w, r, err)
+	svc, ok := u.anonymousPost(w, r)
+	if !ok {
 		return
 	}
 	sg, err := u.signer(r.Context(), svc)

@@ -74,17 +74,8 @@ func (u *UI) externalLoginPage(w http.ResponseWriter, r *http.Request, svc *tena
 
 // loginOIDCStart sends the browser to the provider named in the path.
 func (u *UI) loginOIDCStart(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, badRequestStatus(err))
-		return
-	}
-	if !checkBrowserToken(r) {
-		u.errorPage(w, r, http.StatusForbidden)
-		return
-	}
-	svc, err := u.services(r)
-	if err != nil {
-		u.fail(w, r, err)
+	svc, ok := u.anonymousPost(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

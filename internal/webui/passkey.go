@@ -254,17 +254,8 @@ func (u *UI) pendingUser(r *http.Request, svc *tenantServices, pending string) (
 // factor after the password, or as a passwordless sign-in (the passkey verified the
 // user, so there is no code to ask for).
 func (u *UI) loginPasskey(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, badRequestStatus(err))
-		return
-	}
-	if !checkBrowserToken(r) {
-		u.errorPage(w, r, http.StatusForbidden)
-		return
-	}
-	svc, err := u.services(r)
-	if err != nil {
-		u.fail(w, r, err)
+	svc, ok := u.anonymousPost(w, r)
+	if !ok {
 		return
 	}
 	ctx, browser := r.Context(), r.PostFormValue(csrfField)

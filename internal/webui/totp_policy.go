@@ -121,17 +121,8 @@ func (u *UI) askEnrolment(w http.ResponseWriter, r *http.Request, svc *tenantSer
 // loginEnrol checks the code of the forced enrolment, turns TOTP on, starts the
 // session and shows the recovery codes once.
 func (u *UI) loginEnrol(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		u.errorPage(w, r, badRequestStatus(err))
-		return
-	}
-	if !checkBrowserToken(r) {
-		u.errorPage(w, r, http.StatusForbidden)
-		return
-	}
-	svc, err := u.services(r)
-	if err != nil {
-		u.fail(w, r, err)
+	svc, ok := u.anonymousPost(w, r)
+	if !ok {
 		return
 	}
 	sg, err := u.signer(r.Context(), svc)
