@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/audit"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
@@ -16,46 +15,11 @@ import (
 func TestTenantGetsAuditLogOnOpen(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
-		args := []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}
-		if e.Name == store.Postgres {
-			args = append(args, "--database-url", storetest.NewPostgresDatabase(t))
-		}
-		p, err := app.Open(ctx, testConfig(t, args...), quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		tn, err := p.Provisioner.Create(ctx, "acme", "a@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Provisioner.Delete(ctx, "acme") })
-
-		// As the tenant's own role: back to the schema of the build before.
-		db, err := p.Storage.Open(ctx, tn, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts := []string{
-			"DROP TABLE audit_log",
-			"DELETE FROM goose_db_version WHERE version_id = 4",
-			"UPDATE ir_config_parameter SET value = 'older' WHERE key = 'database.schema_fingerprint'",
-		}
+		stmts := []string{"DROP TABLE audit_log", "DELETE FROM goose_db_version WHERE version_id = 4"}
 		if e.Name == store.Postgres {
 			stmts = append(stmts, "DROP FUNCTION audit_log_refuse()")
 		}
-		for _, stmt := range stmts {
-			if _, err := db.Write.ExecContext(ctx, stmt); err != nil {
-				t.Fatalf("%s: %v", stmt, err)
-			}
-		}
-		db.Close()
-
-		db, err = app.OpenTenantForTest(ctx, p, tn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		db := reopenOlderTenant(t, e, stmts...)
 		log := audit.New(db, nil)
 		if err := log.Append(ctx, audit.Entry{ActorKind: audit.ActorSystem, Action: audit.Sudo}); err != nil {
 			t.Fatalf("append after the upgrade: %v", err)
@@ -69,7 +33,7 @@ func TestTenantGetsAuditLogOnOpen(t *testing.T) {
 		if e.Name == store.Postgres {
 			want = "permission denied"
 		}
-		_, err = db.Write.ExecContext(ctx, "DELETE FROM audit_log")
+		_, err := db.Write.ExecContext(ctx, "DELETE FROM audit_log")
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("DELETE after the upgrade: %v, want %q", err, want)
 		}

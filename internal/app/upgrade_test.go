@@ -14,42 +14,8 @@ import (
 func TestTenantSchemaUpgradedOnOpen(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		ctx := context.Background()
-		args := []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}
-		if e.Name == store.Postgres {
-			args = append(args, "--database-url", storetest.NewPostgresDatabase(t))
-		}
-		p, err := app.Open(ctx, testConfig(t, args...), quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Close()
-		tn, err := p.Provisioner.Create(ctx, "acme", "a@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Provisioner.Delete(ctx, "acme") })
-
-		// Make it look like an older build's tenant: a model's table missing and an
-		// older schema fingerprint.
-		db, err := p.Storage.Open(ctx, tn, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, stmt := range []string{
-			"DROP TABLE res_currency_rate",
-			"UPDATE ir_config_parameter SET value = 'older' WHERE key = 'database.schema_fingerprint'",
-		} {
-			if _, err := db.Write.ExecContext(ctx, stmt); err != nil {
-				t.Fatal(err)
-			}
-		}
-		db.Close()
-
-		db, err = app.OpenTenantForTest(ctx, p, tn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
+		// A model's table missing and an older schema fingerprint.
+		db := reopenOlderTenant(t, e, "DROP TABLE res_currency_rate")
 		var n int
 		if err := db.Read.QueryRowContext(ctx, "SELECT count(*) FROM res_currency_rate").Scan(&n); err != nil {
 			t.Fatalf("table not brought back: %v", err)
@@ -60,4 +26,46 @@ func TestTenantSchemaUpgradedOnOpen(t *testing.T) {
 			t.Fatalf("fingerprint after upgrade: %q", fp)
 		}
 	})
+}
+
+// reopenOlderTenant creates a tenant, makes it look like an older build's by
+// running stmts as the tenant's own role and marking its schema fingerprint as
+// older, then opens it the way the server's router does; the database is closed
+// with the test.
+func reopenOlderTenant(t *testing.T, e storetest.Engine, stmts ...string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	args := []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}
+	if e.Name == store.Postgres {
+		args = append(args, "--database-url", storetest.NewPostgresDatabase(t))
+	}
+	p, err := app.Open(ctx, testConfig(t, args...), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	tn, err := p.Provisioner.Create(ctx, "acme", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Provisioner.Delete(ctx, "acme") })
+
+	db, err := p.Storage.Open(ctx, tn, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts = append(stmts, "UPDATE ir_config_parameter SET value = 'older' WHERE key = 'database.schema_fingerprint'")
+	for _, stmt := range stmts {
+		if _, err := db.Write.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	db.Close()
+
+	db, err = app.OpenTenantForTest(ctx, p, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
