@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,20 +173,8 @@ func TestChatterOnForms(t *testing.T) {
 func TestPortalAcceptSigns(t *testing.T) {
 	f := newFixture(t)
 	c := f.signIn("user")
-	w := c.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "email": {"buyer@gemini.example"}})
-	locationID(t, w, "/odoo/contacts/")
-	w = c.post("/odoo/sales/new", url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"1"},
-		"line-0-name": {"Consulting"}, "line-0-product_uom_qty": {"1"}, "line-0-price_unit": {"90"}})
-	order := locationID(t, w, "/odoo/sales/")
-	if w := c.post("/odoo/sales/"+order+"/action", url.Values{"method": {"action_quotation_send"}}); w.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d %s", w.Code, w.Body)
-	}
-	share := c.post("/odoo/sales/"+order+"/share", nil)
-	m := shareURL.FindStringSubmatch(share.Body.String())
-	if m == nil {
-		t.Fatalf("share: %d %s", share.Code, share.Body)
-	}
-	link, _ := url.Parse(htmlUnescape(m[1]))
+	id, link := f.sentQuotation(t, c, "Gemini Furniture")
+	order := strconv.FormatInt(id, 10)
 	customer := f.client()
 	customer.addr = "198.51.100.23:51000"
 	customer.get(link.RequestURI())
