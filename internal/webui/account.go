@@ -9,9 +9,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/session"
-	"github.com/instant-erp/instanterp/internal/auth/totp"
 	"github.com/instant-erp/instanterp/internal/orm"
-	"github.com/instant-erp/instanterp/internal/web"
 )
 
 func (u *UI) accountRoute(get, post bool, seg []string) handlerFunc {
@@ -68,31 +66,18 @@ func (u *UI) passwordPage(rq *request, general string, errs map[string]string) e
 func (u *UI) changePassword(rq *request) error {
 	f := rq.r.PostForm
 	current, next, confirm := f.Get("current"), f.Get("new"), f.Get("confirm")
-	addr := web.ClientIP(rq.ctx).String()
-	if err := rq.svc.throttle.Check(rq.ctx, addr, rq.user.Login); err != nil {
-		return u.passwordPage(rq, err.Error(), nil)
-	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
-	if err != nil {
+	switch lockout, ok, err := u.confirmPassword(rq, current); {
+	case err != nil:
 		return err
+	case lockout != "":
+		return u.passwordPage(rq, lockout, nil)
+	case !ok:
+		return u.passwordPage(rq, "", map[string]string{"current": wrongCurrentPassword})
 	}
-	ok, _, _ := u.hasher.Verify(current, acct.PasswordHash)
-	if !ok || len(current) > password.MaxLength {
-		if err := rq.svc.throttle.RecordFailure(rq.ctx, addr, rq.user.Login); err != nil {
-			return err
-		}
-		return u.passwordPage(rq, "", map[string]string{"current": "This is not your current password."})
-	}
-	if on, err := rq.svc.totp.Enabled(rq.ctx, rq.user.ID); err != nil {
+	if ok, err := u.confirmCode(rq, f.Get("code")); err != nil {
 		return err
-	} else if on {
-		if err := rq.svc.totp.Verify(rq.ctx, rq.user.ID, f.Get("code")); err != nil {
-			if errors.Is(err, totp.ErrInvalidCode) || errors.Is(err, totp.ErrRateLimited) {
-				u.recordEvent(rq.ctx, rq.svc, rq.r, securitylog.TwoFactorFailure, rq.user.ID, 0, "")
-				return u.passwordPage(rq, "", map[string]string{"code": "That code is not valid."})
-			}
-			return err
-		}
+	} else if !ok {
+		return u.passwordPage(rq, "", map[string]string{"code": wrongCode})
 	}
 	if next != confirm {
 		return u.passwordPage(rq, "", map[string]string{"confirm": "The two new passwords differ."})

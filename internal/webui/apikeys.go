@@ -9,10 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/instant-erp/instanterp/internal/auth/apikey"
-	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
-	"github.com/instant-erp/instanterp/internal/auth/totp"
-	"github.com/instant-erp/instanterp/internal/web"
 )
 
 // maxKeyName is the longest key name the store accepts (bytes).
@@ -147,20 +144,13 @@ func (u *UI) createAPIKey(rq *request) error {
 	if perr != nil || days < 1 || days > maxDays {
 		errs["days"] = fmt.Sprintf("Enter a number of days from 1 to %d.", maxDays)
 	}
-	current := f.Get("current")
-	addr := web.ClientIP(rq.ctx).String()
-	if err := rq.svc.throttle.Check(rq.ctx, addr, rq.user.Login); err != nil {
-		return u.apiKeysPage(rq, form, err.Error(), errs)
-	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
-	if err != nil {
+	switch lockout, ok, err := u.confirmPassword(rq, f.Get("current")); {
+	case err != nil:
 		return err
-	}
-	if ok, _, _ := u.hasher.Verify(current, acct.PasswordHash); !ok || len(current) > password.MaxLength {
-		if err := rq.svc.throttle.RecordFailure(rq.ctx, addr, rq.user.Login); err != nil {
-			return err
-		}
-		errs["current"] = "This is not your current password."
+	case lockout != "":
+		return u.apiKeysPage(rq, form, lockout, errs)
+	case !ok:
+		errs["current"] = wrongCurrentPassword
 		return u.apiKeysPage(rq, form, "", errs)
 	}
 	if len(errs) > 0 {
@@ -168,16 +158,10 @@ func (u *UI) createAPIKey(rq *request) error {
 	}
 	// The code is checked last: checking consumes it, so a form refused for
 	// another reason does not cost the user their code.
-	if on, err := rq.svc.totp.Enabled(rq.ctx, rq.user.ID); err != nil {
+	if ok, err := u.confirmCode(rq, f.Get("code")); err != nil {
 		return err
-	} else if on {
-		if err := rq.svc.totp.Verify(rq.ctx, rq.user.ID, f.Get("code")); err != nil {
-			if errors.Is(err, totp.ErrInvalidCode) || errors.Is(err, totp.ErrRateLimited) {
-				u.recordEvent(rq.ctx, rq.svc, rq.r, securitylog.TwoFactorFailure, rq.user.ID, 0, "")
-				return u.apiKeysPage(rq, form, "", map[string]string{"code": "That code is not valid."})
-			}
-			return err
-		}
+	} else if !ok {
+		return u.apiKeysPage(rq, form, "", map[string]string{"code": wrongCode})
 	}
 	lifetime := time.Duration(days) * 24 * time.Hour
 	k, key, err := u.keyStore(rq).Create(rq.ctx, apikey.NewKey{UserID: rq.user.ID, Name: form.Name, Scope: form.Scope,

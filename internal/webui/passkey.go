@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/instant-erp/instanterp/internal/auth/passkey"
-	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/identity"
@@ -102,20 +101,13 @@ func (u *UI) passkeyRegisterOptions(rq *request) error {
 // setting it, and a borrowed session alone must not be enough.
 func (u *UI) passkeyRegister(rq *request) error {
 	f := rq.r.PostForm
-	addr := web.ClientIP(rq.ctx).String()
-	if err := rq.svc.throttle.Check(rq.ctx, addr, rq.user.Login); err != nil {
-		return u.securityPage(rq, err.Error(), nil)
-	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
-	if err != nil {
+	switch lockout, ok, err := u.confirmPassword(rq, f.Get("current")); {
+	case err != nil:
 		return err
-	}
-	current := f.Get("current")
-	if ok, _, _ := u.hasher.Verify(current, acct.PasswordHash); !ok || len(current) > password.MaxLength {
-		if err := rq.svc.throttle.RecordFailure(rq.ctx, addr, rq.user.Login); err != nil {
-			return err
-		}
-		return u.securityPage(rq, "", map[string]string{"passkey_current": "This is not your current password."})
+	case lockout != "":
+		return u.securityPage(rq, lockout, nil)
+	case !ok:
+		return u.securityPage(rq, "", map[string]string{"passkey_current": wrongCurrentPassword})
 	}
 	name := strings.Join(strings.Fields(f.Get("name")), " ")
 	if len(name) > maxPasskeyName || !utf8.ValidString(name) {

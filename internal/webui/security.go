@@ -93,14 +93,16 @@ func (u *UI) changeSecondFactor(rq *request) error {
 			return u.securityPage(rq, "Your organisation requires two-factor authentication: it cannot be turned off.", nil)
 		}
 	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
-	if err != nil {
+	switch lockout, ok, err := u.confirmPassword(rq, f.Get("current")); {
+	case err != nil:
 		return err
-	}
-	if ok, _, _ := u.hasher.Verify(f.Get("current"), acct.PasswordHash); !ok {
-		return u.securityPage(rq, "", map[string]string{"current": "This is not your current password."})
+	case lockout != "":
+		return u.securityPage(rq, lockout, nil)
+	case !ok:
+		return u.securityPage(rq, "", map[string]string{"current": wrongCurrentPassword})
 	}
 	var (
+		err   error
 		codes []string
 		kind  securitylog.Kind
 		flash string
@@ -120,7 +122,7 @@ func (u *UI) changeSecondFactor(rq *request) error {
 	switch {
 	case errors.Is(err, totp.ErrInvalidCode), errors.Is(err, totp.ErrRateLimited):
 		u.recordEvent(rq.ctx, rq.svc, rq.r, securitylog.TwoFactorFailure, rq.user.ID, 0, "")
-		return u.securityPage(rq, "", map[string]string{"code": "That code is not valid."})
+		return u.securityPage(rq, "", map[string]string{"code": wrongCode})
 	case err != nil:
 		return err
 	}
