@@ -103,11 +103,7 @@ func (s *Service) snapshotSQLite(ctx context.Context, t tenancy.Tenant, dir stri
 	if err != nil {
 		return snapshot{}, err
 	}
-	var engineVersion string
-	if err := tx.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&engineVersion); err != nil {
-		return snapshot{}, fmt.Errorf("read sqlite version: %w", err)
-	}
-	counts, err := countSQLiteRows(ctx, tx)
+	engineVersion, counts, err := describeSQLite(ctx, tx)
 	if err != nil {
 		return snapshot{}, err
 	}
@@ -242,6 +238,17 @@ func checkSQLiteFile(ctx context.Context, path string) (sqliteCheck, error) {
 		return sqliteCheck{}, err
 	}
 	return c, nil
+}
+
+// describeSQLite reads what a manifest says of a SQLite snapshot: the engine's
+// version and the rows of every table, in the snapshot's transaction.
+func describeSQLite(ctx context.Context, tx *sql.Tx) (string, map[string]int64, error) {
+	var version string
+	if err := tx.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&version); err != nil {
+		return "", nil, fmt.Errorf("read sqlite version: %w", err)
+	}
+	counts, err := countSQLiteRows(ctx, tx)
+	return version, counts, err
 }
 
 // countSQLiteRows counts the rows of every table of a tenant database.

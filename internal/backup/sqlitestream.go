@@ -66,11 +66,7 @@ func (s *Service) streamSQLite(ctx context.Context, t tenancy.Tenant) (_ snapsho
 	if tx, err = conn.BeginTx(ctx, nil); err != nil {
 		return snapshot{}, fmt.Errorf("begin snapshot: %w", err)
 	}
-	var engineVersion string
-	if err := tx.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&engineVersion); err != nil {
-		return snapshot{}, fmt.Errorf("read sqlite version: %w", err)
-	}
-	counts, err := countSQLiteRows(ctx, tx)
+	engineVersion, counts, err := describeSQLite(ctx, tx)
 	if err != nil {
 		return snapshot{}, err
 	}
