@@ -28,20 +28,16 @@ type tagView struct {
 // fillTags gives a many2many field its current tags, named, and (when it can be
 // edited) the options of its multi-select. ids are as Read returns them, or as
 // the user submitted them after a refused save. Everything is read as the user:
-// a linked record they may not read is shown as restricted (and kept selected,
-// so saving the form does not drop it), a submitted id that does not exist is
-// dropped; no name the user could not read is ever shown.
+// an id they may not read is shown as restricted (and kept selected, so saving
+// the form does not drop a linked record) whether or not it exists, so the page
+// neither names a record the user could not read nor tells which ids exist.
 func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 	ids := tagIDs(val)
 	if len(ids) > maxTags {
 		ids = ids[:maxTags]
 	}
 	if len(ids) > 0 {
-		existing, err := rq.env.Sudo().Exists(rq.ctx, f.Comodel, ids)
-		if err != nil {
-			return fmt.Errorf("tags of %s: %w", f.Name, err)
-		}
-		readable, err := rq.env.Search(rq.ctx, f.Comodel, leaf("id", "in", int64sAny(existing)), orm.SearchOptions{IncludeArchived: true})
+		readable, err := rq.env.Search(rq.ctx, f.Comodel, leaf("id", "in", int64sAny(ids)), orm.SearchOptions{IncludeArchived: true})
 		if err != nil {
 			return fmt.Errorf("tags of %s: %w", f.Name, err)
 		}
@@ -56,9 +52,6 @@ func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 			}
 		}
 		for _, id := range ids {
-			if !slices.Contains(existing, id) {
-				continue
-			}
 			name, ok := names[id]
 			if !ok {
 				name = "Restricted record"

@@ -112,6 +112,13 @@ func TestTagsEditing(t *testing.T) {
 		!strings.Contains(refused.Body.String(), fmt.Sprintf(`<option value="%d" selected>Restricted record</option>`, foreign)) {
 		t.Errorf("refused form with another company's tax: %d %s", refused.Code, refused.Body)
 	}
+	// An id that does not exist looks the same: the form tells nothing of which
+	// ids exist in a model the user cannot read.
+	missing := admin.post("/odoo/products/"+product, url.Values{"taxes_id": idValues(eco, 999999), "taxes_id__display": {""}})
+	if missing.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(missing.Body.String(), `<option value="999999" selected>Restricted record</option>`) {
+		t.Errorf("refused form with a missing tax: %d %s", missing.Code, missing.Body)
+	}
 	// Another company's product is not found, and keeps its taxes.
 	if w := admin.post("/odoo/products/"+foreignProduct, url.Values{"taxes_id": idValues(tax15), "taxes_id__display": {""}}); w.Code != http.StatusNotFound {
 		t.Errorf("tags on another company's product: %d", w.Code)
