@@ -62,6 +62,36 @@ type Config struct {
 	Mail      mail.Sender
 	Registry  *orm.Registry
 	MailEvery time.Duration
+
+	// Finished jobs are deleted by River once older than these: completed
+	// after CompletedRetention (default 1 hour), cancelled after
+	// CancelledRetention (default 24 hours), discarded (out of attempts) after
+	// DiscardedRetention (default 7 days). A negative value keeps them forever.
+	// Mail delivery alone finishes a job per tenant per minute; River's own
+	// default of a day would keep 1,440 of them per tenant.
+	CompletedRetention time.Duration
+	CancelledRetention time.Duration
+	DiscardedRetention time.Duration
+}
+
+// Default retention of finished jobs. Completed jobs say nothing the logs and
+// the backup catalogue do not; failures are kept long enough to be looked at.
+const (
+	DefaultCompletedRetention = time.Hour
+	DefaultCancelledRetention = 24 * time.Hour
+	DefaultDiscardedRetention = 7 * 24 * time.Hour
+)
+
+// retention is River's retention period for a configured one: zero is def,
+// negative is River's "never delete" (-1).
+func retention(configured, def time.Duration) time.Duration {
+	switch {
+	case configured == 0:
+		return def
+	case configured < 0:
+		return -1
+	}
+	return configured
 }
 
 // Queue inserts jobs and, once started, works them.
@@ -107,6 +137,9 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.Window.Length <= 0 {
 		cfg.Window = Window{Start: time.Hour, Length: 4 * time.Hour}
 	}
+	cfg.CompletedRetention = retention(cfg.CompletedRetention, DefaultCompletedRetention)
+	cfg.CancelledRetention = retention(cfg.CancelledRetention, DefaultCancelledRetention)
+	cfg.DiscardedRetention = retention(cfg.DiscardedRetention, DefaultDiscardedRetention)
 	q := &Queue{cfg: cfg}
 	switch cfg.Control.Engine {
 	case store.SQLite:
@@ -214,6 +247,10 @@ func (q *Queue) Start(ctx context.Context, svc *backup.Service) error {
 		FetchCooldown:     min(q.cfg.PollInterval, 100*time.Millisecond),
 		RetryPolicy:       backoff{base: q.cfg.RetryBase, max: q.cfg.RetryMax, now: q.cfg.Now},
 		PeriodicJobs:      periodic,
+		// The elected leader deletes finished jobs past these every 30 s.
+		CompletedJobRetentionPeriod: q.cfg.CompletedRetention,
+		CancelledJobRetentionPeriod: q.cfg.CancelledRetention,
+		DiscardedJobRetentionPeriod: q.cfg.DiscardedRetention,
 	}
 	stop, err := q.start(ctx, cfg)
 	if err != nil {
