@@ -349,48 +349,83 @@ func (s *Service) signDownload(ctx context.Context, t tenancy.Tenant, ex Export)
 // ErrDownloadUsedUp means an export's link has no uses left or expired.
 var ErrDownloadUsedUp = errors.New("this download link has expired or has been used up")
 
-// RedeemDownload checks a download token presented to tenant's site and
-// takes one use of the export it names, returning the export to serve. The
-// web handler must only call it for a signed-in administrator of the tenant,
-// and write each use to the tenant's audit log.
-func (s *Service) RedeemDownload(ctx context.Context, tenant, tok string) (Export, error) {
+// Download is an export opened for serving: Body reads the file the export
+// was recorded with, and one use of its link has been taken. The caller
+// closes Body.
+type Download struct {
+	Export
+	Body *os.File
+}
+
+// RedeemDownload checks a download token presented to tenant's site, opens
+// the export it names and only then takes one of its uses, so a link is
+// never spent on a file that cannot be served. db is the tenant's database,
+// which holds the secret the link was signed with; the caller already has it
+// open. The web handler must only call it for a signed-in administrator of
+// the tenant, and write each use to the tenant's audit log.
+func (s *Service) RedeemDownload(ctx context.Context, db *store.DB, tenant, tok string) (*Download, error) {
 	t, err := s.cfg.Catalogue.Get(ctx, tenant)
 	if err != nil {
-		return Export{}, err
-	}
-	db, err := s.cfg.Storage.Open(ctx, t, 1)
-	if err != nil {
-		return Export{}, err
+		return nil, err
 	}
 	signer, err := token.LoadSigner(ctx, db, s.cfg.Now)
-	db.Close()
 	if err != nil {
-		return Export{}, err
+		return nil, err
 	}
 	// The export id is inside the signed token; read it, load the export,
 	// then verify against its binding.
 	unverified, err := peekPayload(tok)
 	if err != nil {
-		return Export{}, token.ErrInvalid
+		return nil, token.ErrInvalid
 	}
 	var ex Export
-	var tenantID int64
+	var tenantID, usesLeft int64
 	err = s.cfg.Control.Read.QueryRowContext(ctx, s.cfg.Control.Rebind(
-		"SELECT id, tenant, tenant_id, file, size, sha256, created_at, expires_at FROM backup_export WHERE id = ? AND tenant = ?"),
-		string(unverified), t.Name).Scan(&ex.ID, &ex.Tenant, &tenantID, &ex.File, &ex.Size, &ex.SHA256, &ex.Created, &ex.Expires)
+		"SELECT id, tenant, tenant_id, file, size, sha256, created_at, expires_at, uses_left FROM backup_export WHERE id = ? AND tenant = ?"),
+		string(unverified), t.Name).Scan(&ex.ID, &ex.Tenant, &tenantID, &ex.File, &ex.Size, &ex.SHA256, &ex.Created, &ex.Expires, &usesLeft)
 	if err != nil || tenantID != t.ID {
-		return Export{}, token.ErrInvalid
+		return nil, token.ErrInvalid
 	}
 	if _, err := signer.Verify(token.ScopeBackupDownload, tok, downloadBinding(ex)); err != nil {
-		return Export{}, err
+		return nil, err
+	}
+	// A spent link is refused as such even once its file is gone; the use
+	// itself is taken below, atomically, after the file is open.
+	if usesLeft <= 0 || !s.now().Before(ex.Expires) {
+		return nil, ErrDownloadUsedUp
+	}
+	body, err := openExportFile(ex)
+	if err != nil {
+		return nil, err
 	}
 	res, err := s.cfg.Control.Write.ExecContext(ctx, s.cfg.Control.Rebind(
 		"UPDATE backup_export SET uses_left = uses_left - 1 WHERE id = ? AND uses_left > 0 AND expires_at > ?"), ex.ID, s.now())
 	if err != nil {
-		return Export{}, fmt.Errorf("take a download use: %w", err)
+		body.Close()
+		return nil, fmt.Errorf("take a download use of export %s: %w", ex.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return Export{}, ErrDownloadUsedUp
+		body.Close()
+		return nil, ErrDownloadUsedUp
 	}
-	return ex, nil
+	return &Download{Export: ex, Body: body}, nil
+}
+
+// openExportFile opens the file recorded for ex and checks it is still the
+// size that was recorded. The path comes from the platform's own record,
+// never from the request.
+func openExportFile(ex Export) (*os.File, error) {
+	f, err := os.Open(ex.File)
+	if err != nil {
+		return nil, fmt.Errorf("open the file of export %s: %w", ex.ID, err)
+	}
+	st, err := f.Stat()
+	if err == nil && (!st.Mode().IsRegular() || st.Size() != ex.Size) {
+		err = fmt.Errorf("%s is not the %d-byte file that was recorded", ex.File, ex.Size)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open the file of export %s: %w", ex.ID, err)
+	}
+	return f, nil
 }

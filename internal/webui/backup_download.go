@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -15,14 +14,15 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/backup"
+	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/web"
 )
 
 // BackupDownloads is what the download route needs of the backup service
 // (internal/backup.Service): checking a signed download link presented on a
-// tenant's site and taking one of its uses.
+// tenant's site, opening its file and taking one of its uses.
 type BackupDownloads interface {
-	RedeemDownload(ctx context.Context, tenant, token string) (backup.Export, error)
+	RedeemDownload(ctx context.Context, db *store.DB, tenant, token string) (*backup.Download, error)
 }
 
 // downloadStall is how long a download may make no progress before the
@@ -69,7 +69,7 @@ func (u *UI) backupDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	ex, err := u.cfg.Downloads.RedeemDownload(ctx, svc.name, r.PathValue("token"))
+	dl, err := u.cfg.Downloads.RedeemDownload(ctx, svc.db, svc.name, r.PathValue("token"))
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) || errors.Is(err, token.ErrExpired) || errors.Is(err, backup.ErrDownloadUsedUp) {
 			u.log.InfoContext(ctx, "backup download refused", "tenant", svc.name, "user_id", admin.ID, "reason", err)
@@ -79,17 +79,8 @@ func (u *UI) backupDownload(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, fmt.Errorf("redeem backup download: %w", err))
 		return
 	}
-	// The path comes from the platform's own record of the export, never from the request.
-	f, err := os.Open(ex.File)
-	if err != nil {
-		u.fail(w, r, fmt.Errorf("open export %s: %w", ex.ID, err))
-		return
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || st.Size() != ex.Size {
-		u.fail(w, r, fmt.Errorf("export %s is not the file that was recorded (%v)", ex.ID, err))
-		return
-	}
+	defer dl.Body.Close()
+	ex, f := dl.Export, dl.Body
 	address := web.ClientIP(ctx).String()
 	err = audit.New(svc.db, u.now).Append(ctx, audit.Entry{
 		ActorKind: audit.ActorUser, ActorID: admin.ID, ActorLabel: admin.Login, Action: audit.BackupDownload,
