@@ -14,6 +14,7 @@ import (
 
 	"modernc.org/sqlite"
 
+	"github.com/instant-erp/instanterp/internal/audit"
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
@@ -187,7 +188,9 @@ func restoreSQLiteInto(ctx context.Context, db *store.DB, src string) error {
 
 // replacePostgres replaces the tenant's objects in one transaction, as the
 // tenant's own role: everything it owns is dropped and the dump is replayed,
-// so other sessions see either the old state or the restored one.
+// so other sessions see either the old state or the restored one. The dump
+// is replayed without grants, so the audit log's are taken again after it
+// (the tenant is suspended meanwhile).
 func (s *Service) replacePostgres(ctx context.Context, t tenancy.Tenant, dump string) error {
 	conn, err := s.cfg.Storage.Connection(t)
 	if err != nil {
@@ -197,18 +200,19 @@ func (s *Service) replacePostgres(ctx context.Context, t tenancy.Tenant, dump st
 	if err != nil {
 		return err
 	}
+	defer db.Close()
 	pgRestore, err := s.checkedPGTool(ctx, "pg_restore", db)
-	if err == nil {
-		var psql string
-		psql, err = s.checkedPGTool(ctx, "psql", db)
-		db.Close()
-		if err != nil {
-			return err
-		}
-		return replayDump(ctx, pgRestore, psql, conn, dump, "DROP OWNED BY CURRENT_USER;\n")
+	if err != nil {
+		return err
 	}
-	db.Close()
-	return err
+	psql, err := s.checkedPGTool(ctx, "psql", db)
+	if err != nil {
+		return err
+	}
+	if err := replayDump(ctx, pgRestore, psql, conn, dump, "DROP OWNED BY CURRENT_USER;\n"); err != nil {
+		return err
+	}
+	return audit.ProtectPostgres(ctx, db)
 }
 
 // replayDump turns a custom-format dump into SQL with pg_restore and runs it,
@@ -317,6 +321,11 @@ func (s *Service) restorePostgresCopy(ctx context.Context, nt tenancy.Tenant, db
 	// Straight into the new database, as its own role, in one transaction:
 	// with nothing to drop first, the round trip through SQL text and psql
 	// that an in-place restore needs would only cost time.
-	return runPG(ctx, pgRestore, conn.Password, nil, nil, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-		"--dbname="+conn.URL, dump)
+	if err := runPG(ctx, pgRestore, conn.Password, nil, nil, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
+		"--dbname="+conn.URL, dump); err != nil {
+		return err
+	}
+	// Restored without grants: the audit log's are taken again before the
+	// new tenant opens.
+	return audit.ProtectPostgres(ctx, db)
 }
