@@ -16,6 +16,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/api"
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/certificate"
+	"github.com/instant-erp/instanterp/internal/mail"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 	"github.com/instant-erp/instanterp/internal/web"
 	"github.com/instant-erp/instanterp/internal/webui"
@@ -80,10 +81,17 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	if err != nil {
 		return fmt.Errorf("backup downloads: %w", err)
 	}
-	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Log: p.Log, Downloads: downloads})
+	// Reset and invitation links go through the platform's mail sender: SMTP with
+	// --smtp-url, else the outbox directory.
+	sender, err := mail.New(mail.Settings{DataDir: cfg.DataDir, SMTPURL: cfg.SMTPURL, SMTPPassword: cfg.SMTPPassword, From: cfg.MailFrom})
+	if err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Mail: sender, Log: p.Log, Downloads: downloads})
 	if err != nil {
 		return fmt.Errorf("web application: %w", err)
 	}
+	defer ui.Wait()
 	ui.Mount(handler)
 	tlsConfig, redirect, info, err := p.tlsSetup(out)
 	if err != nil {

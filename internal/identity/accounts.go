@@ -99,6 +99,16 @@ func (a *Accounts) AccountByLogin(ctx context.Context, login string) (auth.Accou
 	return auth.Account{ID: u.ID, Login: u.Login, PasswordHash: u.hash, Active: u.Active}, nil
 }
 
+// AccountByID is AccountByLogin for user id, for the screens that confirm the
+// signed-in user's current password and the bindings made from the hash.
+func (a *Accounts) AccountByID(ctx context.Context, id int64) (auth.Account, error) {
+	u, err := a.one(ctx, a.db.Read, "id = ?", id)
+	if err != nil {
+		return auth.Account{}, err
+	}
+	return auth.Account{ID: u.ID, Login: u.Login, PasswordHash: u.hash, Active: u.Active}, nil
+}
+
 // User returns user id, or auth.ErrNoAccount.
 func (a *Accounts) User(ctx context.Context, id int64) (User, error) {
 	u, err := a.one(ctx, a.db.Read, "id = ?", id)

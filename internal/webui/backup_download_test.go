@@ -59,7 +59,7 @@ func withDownloads(t *testing.T, f *fixture) (*backup.Service, *testClock) {
 		t.Fatal(err)
 	}
 	h, _ := sharedHasher(t)
-	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Outbox: f.outbox, Downloads: svc})
+	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Mail: f.outbox, Downloads: svc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (u *UI) confirmPassword(rq *request, current string) (lockout string, ok bo
 	} else if err != nil {
 		return "", false, err
 	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, rq.user.ID)
+	acct, err := rq.svc.accounts.AccountByID(rq.ctx, rq.user.ID)
 	if err != nil {
 		return "", false, err
 	}

@@ -1,5 +1,5 @@
 package webui_test
 
-import "github.com/instant-erp/instanterp/internal/erp/mail"
+import "github.com/instant-erp/instanterp/internal/mail"
 
 type mailMessage = mail.Message

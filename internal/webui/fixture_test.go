@@ -54,10 +54,12 @@ func sharedHasher(t testing.TB) (*password.Hasher, string) {
 	return hasher, testHash
 }
 
-// outbox records the mails the application sends.
+// outbox records the mails the application sends; wait waits for the reset mails
+// the application sends after answering.
 type outbox struct {
 	mu   sync.Mutex
 	msgs []string
+	wait func()
 }
 
 type fixture struct {
@@ -138,10 +140,11 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 	// full cost under the race detector can take longer than a minute for ten tries.
 	limits := throttle.DefaultConfig()
 	limits.Address.Window = time.Hour
-	f.ui, err = webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Outbox: f.outbox, Throttle: limits})
+	f.ui, err = webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: h, Log: log, Mail: f.outbox, Throttle: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.outbox.wait = f.ui.Wait
 	f.ui.Mount(s)
 	for _, n := range tenants {
 		f.seedUsers(n)
@@ -149,14 +152,17 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 	return f
 }
 
-func (o *outbox) Send(ctx context.Context, env *orm.Env, msg mailMessage) error {
+func (o *outbox) Send(ctx context.Context, msg mailMessage) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, msg.To+"\n"+msg.Subject+"\n"+msg.Body)
+	o.msgs = append(o.msgs, strings.Join(msg.To, ",")+"\n"+msg.Subject+"\n"+msg.HTML)
 	return nil
 }
 
 func (o *outbox) last() string {
+	if o.wait != nil {
+		o.wait()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(o.msgs) == 0 {

@@ -49,7 +49,7 @@ func (u *UI) checkPassword(ctx context.Context, svc *tenantServices, at auth.Att
 	if len(dirs) == 0 {
 		return svc.auth.Authenticate(ctx, at)
 	}
-	acct, err := svc.accounts.byLogin(ctx, at.Login)
+	acct, err := svc.accounts.AccountByLogin(ctx, at.Login)
 	switch {
 	case err == nil:
 		linked, err := svc.identity.UserProviders(ctx, acct.ID, identity.KindLDAP)

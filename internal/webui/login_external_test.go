@@ -41,7 +41,7 @@ func externalize(t *testing.T, f *fixture, op *oidctest.Provider, dir *ldaptest.
 	h, _ := sharedHasher(t)
 	limits := throttle.DefaultConfig()
 	limits.Address.Window = time.Hour
-	cfg := webui.Config{Registry: f.platform.Registry, Key: f.platform.Key, Hasher: h, Log: log, Outbox: f.outbox, Throttle: limits}
+	cfg := webui.Config{Registry: f.platform.Registry, Key: f.platform.Key, Hasher: h, Log: log, Mail: f.outbox, Throttle: limits}
 	if op != nil {
 		cfg.IdentityHTTPClient = op.Server.Client()
 	}

@@ -5,23 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
-	"time"
 
-	"github.com/instant-erp/instanterp/internal/auth"
 	"github.com/instant-erp/instanterp/internal/auth/password"
-	"github.com/instant-erp/instanterp/internal/auth/securitylog"
-	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/web"
 )
 
-// maxResetMailsPerHour bounds the reset mails one account receives.
-const maxResetMailsPerHour = 3
-
 // The two password links, made and checked by the tenant's identity service; the
-// web UI serves them and mails them through its outbox.
+// web UI serves them, and the service mails them through the tenant's mail sender.
 const (
 	resetLink      = identity.ResetLink
 	invitationLink = identity.InvitationLink
@@ -120,8 +114,9 @@ func (u *UI) passwordLinkPage(w http.ResponseWriter, r *http.Request, kind ident
 	http.Redirect(w, r, "/web/login", http.StatusSeeOther)
 }
 
-// resetRequest mails a reset link when the login names an active account with an
-// address, at most three an hour; the answer is the same whatever happened.
+// resetRequest mails a reset link to the active users the login or address names,
+// through the identity service (its hourly limit per user, the tenant's mail
+// sender); the answer is the same whatever happened, and the mail leaves after it.
 func (u *UI) resetRequest(w http.ResponseWriter, r *http.Request, svc *tenantServices) {
 	data := resetData{Path: resetLink.Path(), Title: "Reset your password"}
 	if r.Method != http.MethodPost {
@@ -130,76 +125,44 @@ func (u *UI) resetRequest(w http.ResponseWriter, r *http.Request, svc *tenantSer
 	}
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	if login != "" && len(login) <= maxLoginField {
-		if err := u.mailResetLink(r.Context(), svc, r, login); err != nil {
-			u.log.ErrorContext(r.Context(), "reset link not sent", "error", err)
+		from := identity.Origin{Address: web.ClientIP(r.Context()).String(), UserAgent: r.UserAgent()}
+		if err := svc.identity.RequestReset(r.Context(), login, from); err != nil {
+			u.log.InfoContext(r.Context(), "reset request refused", "error", err)
 		}
+		// The service mails in the background; Wait waits for it.
+		u.mails.Add(1)
+		go func() {
+			defer u.mails.Done()
+			svc.identity.Wait()
+		}()
 	}
 	data.Sent = true
 	u.render(w, r, http.StatusOK, "reset_request", &page{Title: data.Title, CSRF: browserToken(w, r), Content: data})
 }
 
-func (u *UI) mailResetLink(ctx context.Context, svc *tenantServices, r *http.Request, login string) error {
-	acct, err := svc.accounts.byLogin(ctx, login)
-	if errors.Is(err, auth.ErrNoAccount) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	to := acct.Email
-	if to == "" && strings.Contains(acct.Login, "@") {
-		to = acct.Login
-	}
-	if !acct.Active || to == "" {
-		return nil
-	}
-	recent, err := svc.seclog.List(ctx, securitylog.Filter{UserID: acct.ID, Kind: securitylog.ResetRequested, Limit: maxResetMailsPerHour})
-	if err != nil {
-		return err
-	}
-	n := 0
-	for _, e := range recent {
-		if u.now().Sub(e.At) < time.Hour {
-			n++
-		}
-	}
-	if n >= maxResetMailsPerHour {
-		u.log.InfoContext(ctx, "reset mail not sent: hourly limit reached", "user_id", acct.ID)
-		return nil
-	}
-	return u.sendPasswordLink(ctx, svc, r, resetLink, acct, 0)
-}
+// Wait blocks until the reset mails accepted so far have been handed to the mail
+// sender (for shutdown and tests).
+func (u *UI) Wait() { u.mails.Wait() }
 
-// sendPasswordLink mails a reset or invitation link and records it.
-func (u *UI) sendPasswordLink(ctx context.Context, svc *tenantServices, r *http.Request, kind identity.LinkKind, acct account, actorID int64) error {
-	to := acct.Email
-	if to == "" {
-		to = acct.Login
-	}
-	link, err := svc.identity.Link(ctx, kind, acct.ID)
-	if errors.Is(err, identity.ErrInactive) {
+// sendPasswordLink mails a reset or invitation link to user id at an
+// administrator's request; the identity service records it. The refusals the
+// administrator can act on come back as user errors.
+func (u *UI) sendPasswordLink(ctx context.Context, r *http.Request, svc *tenantServices, kind identity.LinkKind, id, actorID int64) error {
+	err := svc.identity.SendLink(ctx, kind, id,
+		identity.Origin{Address: web.ClientIP(ctx).String(), UserAgent: r.UserAgent(), ActorID: actorID})
+	switch {
+	case errors.Is(err, identity.ErrInactive):
 		// Its link would not open: say so to the administrator who asked.
 		return &orm.UserError{Message: "This user is deactivated: reactivate them before sending a password link."}
-	}
-	if err != nil {
-		return err
-	}
-	d := linkMailData{Name: acct.Name, URL: safeMailURL(link), Validity: "4 hours",
-		Intro: "Someone asked to reset the password of your account.", Action: "Choose a new password"}
-	subject := "Reset your password"
-	if kind == invitationLink {
-		d.Intro, d.Action, d.Validity, subject = "You have been invited to use Instant-ERP.", "Accept the invitation", "6 days", "Your invitation"
-	}
-	body, err := renderLinkMail(d)
-	if err != nil {
-		return err
-	}
-	err = u.inTx(ctx, svc, 0, func(env *orm.Env) error {
-		return u.outbox.Send(ctx, env, mail.Message{To: to, Subject: subject, Body: body, Model: "res.users", ResID: acct.ID})
-	})
-	if err != nil {
+	case errors.Is(err, identity.ErrNoAddress):
+		return &orm.UserError{Message: "This user has no email address: add one before sending a password link."}
+	case errors.Is(err, identity.ErrTooManyResetMails):
+		return &orm.UserError{Message: "This user has already been sent " + strconv.Itoa(identity.MaxResetMailsPerHour) +
+			" reset mails within the hour: try again later."}
+	case errors.Is(err, identity.ErrNoMail):
+		return &orm.UserError{Message: "No mail sender is configured: the link cannot be mailed."}
+	case err != nil:
 		return fmt.Errorf("send %s link: %w", kind, err)
 	}
-	u.recordEvent(ctx, svc, r, securitylog.ResetRequested, acct.ID, actorID, kind.String())
 	return nil
 }

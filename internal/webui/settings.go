@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -136,11 +137,13 @@ func (u *UI) invite(rq *request) error {
 		}
 		return err
 	}
-	acct, err := rq.svc.accounts.byID(rq.ctx, uid)
-	if err != nil {
-		return err
-	}
-	if err := u.sendPasswordLink(rq.ctx, rq.svc, rq.r, invitationLink, acct, rq.user.ID); err != nil {
+	if err := u.sendPasswordLink(rq.ctx, rq.r, rq.svc, invitationLink, uid, rq.user.ID); err != nil {
+		// The user exists; the administrator can send the link again from their page.
+		var ue *orm.UserError
+		if errors.As(err, &ue) {
+			return rq.page(u, 422, "message", &page{Title: "Users", Active: "settings", Crumbs: settingsCrumbs("Invite"),
+				Error: "The user was created but not invited: " + ue.Message, Content: messageData{Back: fmt.Sprintf("/odoo/settings/users/%d", uid)}})
+		}
 		return err
 	}
 	rq.setFlash("invited")
@@ -209,7 +212,7 @@ func (u *UI) userPage(rq *request, id int64) error {
 // trigger a reset mail, or sign out one session.
 func (u *UI) userAction(rq *request, id int64) error {
 	ctx := rq.ctx
-	if _, err := rq.svc.accounts.byID(ctx, id); err != nil {
+	if _, err := rq.svc.accounts.User(ctx, id); err != nil {
 		return errNotFound
 	}
 	back := fmt.Sprintf("/odoo/settings/users/%d", id)
@@ -245,11 +248,7 @@ func (u *UI) userAction(rq *request, id int64) error {
 		}
 		op += "d"
 	case "reset":
-		acct, aerr := rq.svc.accounts.byID(ctx, id)
-		if aerr != nil {
-			return aerr
-		}
-		err = u.sendPasswordLink(ctx, rq.svc, rq.r, resetLink, acct, rq.user.ID)
+		err = u.sendPasswordLink(ctx, rq.r, rq.svc, resetLink, id, rq.user.ID)
 		op = "reset-sent"
 	case "revoke":
 		sid, perr := strconv.ParseInt(rq.r.PostFormValue("session"), 10, 64)

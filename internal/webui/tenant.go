@@ -26,7 +26,7 @@ type tenantServices struct {
 	throttle *throttle.Throttle
 	seclog   *securitylog.Log
 	totp     *totp.Manager
-	accounts *accounts
+	accounts *identity.Accounts
 	auth     *auth.Authenticator
 	// identity is the tenant's identity service (external sign-in and its
 	// providers); its links and mails start at the request's tenant origin.
@@ -56,18 +56,17 @@ func (u *UI) services(r *http.Request) (*tenantServices, error) {
 	if s.totp, err = totp.New(lease.DB, totp.Config{Tenant: lease.Tenant.Name, Key: u.cfg.Key, Now: u.now}); err != nil {
 		return nil, err
 	}
-	s.accounts = &accounts{db: lease.DB, reg: u.cfg.Registry}
-	if s.auth, err = auth.NewAuthenticator(s.accounts, u.hasher, s.throttle, s.seclog, u.log); err != nil {
-		return nil, err
-	}
-	// No mail sender: the UI's outbox queues mails inside the caller's transaction
-	// (Outbox.Send takes an Env), which mail.Sender cannot; the UI mails its links
-	// itself.
 	s.identity, err = identity.New(identity.Config{DB: lease.DB, Registry: u.cfg.Registry, BaseURL: absoluteURL(r, ""),
-		Tenant: lease.Tenant.Name, Hasher: u.hasher, Policy: u.policy, Key: u.cfg.Key, Throttle: u.throttle,
+		Tenant: lease.Tenant.Name, Hasher: u.hasher, Policy: u.policy, Mail: u.cfg.Mail, Key: u.cfg.Key, Throttle: u.throttle,
 		HTTPClient: u.cfg.IdentityHTTPClient, LDAPRoots: u.cfg.LDAPRoots, Logger: u.log, Now: u.now})
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", lease.Tenant.Name, err)
+	}
+	// Sign-in and the password confirmations read users through the identity
+	// service's accounts, like the API and the command line.
+	s.accounts = s.identity.Accounts()
+	if s.auth, err = auth.NewAuthenticator(s.accounts, u.hasher, s.throttle, s.seclog, u.log); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -85,7 +85,7 @@ type enrolData struct {
 // neither the user nor the secret.
 func (u *UI) askEnrolment(w http.ResponseWriter, r *http.Request, svc *tenantServices, userID int64, redirect, secret, msg string) {
 	ctx := r.Context()
-	acct, err := svc.accounts.byID(ctx, userID)
+	acct, err := svc.accounts.User(ctx, userID)
 	if err != nil {
 		u.fail(w, r, err)
 		return

@@ -55,7 +55,7 @@ func trustGeneration(ctx context.Context, svc *tenantServices, userID int64) (in
 }
 
 func (u *UI) trustBinding(ctx context.Context, svc *tenantServices, userID int64) ([]byte, error) {
-	acct, err := svc.accounts.byID(ctx, userID)
+	acct, err := svc.accounts.AccountByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}

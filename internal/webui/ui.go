@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/auth/session"
 	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/identity"
+	"github.com/instant-erp/instanterp/internal/mail"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
 )
@@ -30,9 +32,9 @@ type Config struct {
 	// Sessions and Throttle tune sign-in; zero values take the packages' defaults.
 	Sessions session.Config
 	Throttle throttle.Config
-	// Outbox sends reset and invitation mails; nil queues them in mail.mail when
-	// that model is installed.
-	Outbox Outbox
+	// Mail sends reset and invitation links (internal/mail: SMTP when configured,
+	// the outbox directory otherwise); nil means links cannot be mailed.
+	Mail mail.Sender
 	// IdentityHTTPClient talks to tenants' OpenID providers; nil means a client
 	// with a timeout. LDAPRoots replaces the system's trusted roots for directories
 	// (tests); a provider's own CA certificates are trusted either way.
@@ -65,10 +67,11 @@ type UI struct {
 	origin   *http.CrossOriginProtection
 	hasher   *password.Hasher
 	policy   *password.Policy
-	outbox   Outbox
 	now      func() time.Time
 	assets   http.Handler
 	throttle throttle.Config
+	// mails counts the reset requests whose mails are still being sent.
+	mails sync.WaitGroup
 }
 
 // New checks the configuration and the view declarations against the registry.
@@ -79,7 +82,7 @@ func New(cfg Config) (*UI, error) {
 	if cfg.Key == nil {
 		return nil, errors.New("webui: the master key is required (second-factor secrets)")
 	}
-	u := &UI{cfg: cfg, log: cfg.Log, now: cfg.Now, hasher: cfg.Hasher, policy: cfg.Policy, outbox: cfg.Outbox}
+	u := &UI{cfg: cfg, log: cfg.Log, now: cfg.Now, hasher: cfg.Hasher, policy: cfg.Policy}
 	if u.log == nil {
 		u.log = slog.Default()
 	}
@@ -100,9 +103,6 @@ func New(cfg Config) (*UI, error) {
 		if u.policy, err = password.NewPolicy(0, common); err != nil {
 			return nil, fmt.Errorf("webui: %w", err)
 		}
-	}
-	if u.outbox == nil {
-		u.outbox = mailQueue{}
 	}
 	u.throttle = cfg.Throttle
 	if u.throttle.Address.Failures == 0 && u.throttle.Account.Failures == 0 {
