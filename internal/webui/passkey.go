@@ -13,6 +13,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/auth/passkey"
 	"github.com/instant-erp/instanterp/internal/auth/securitylog"
+	"github.com/instant-erp/instanterp/internal/auth/throttle"
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/identity"
 	"github.com/instant-erp/instanterp/internal/web"
@@ -214,6 +215,16 @@ func (u *UI) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		}
 		opts, handle, err = m.BeginLogin(ctx, pu, browser)
 	} else {
+		retry, ok, lerr := u.countPasswordlessStart(ctx, svc)
+		if lerr != nil {
+			u.fail(w, r, lerr)
+			return
+		}
+		if !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			writeJSONAnswer(w, http.StatusTooManyRequests, passkeyProblem{Error: tooManyPasskeyStarts})
+			return
+		}
 		opts, handle, err = m.BeginPasswordless(ctx, browser)
 	}
 	if errors.Is(err, passkey.ErrRefused) {
@@ -225,6 +236,29 @@ func (u *UI) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSONAnswer(w, http.StatusOK, passkeyOptions{Options: opts, Handle: handle})
+}
+
+// tooManyPasskeyStarts answers a passwordless start from a locked-out address.
+const tooManyPasskeyStarts = "Too many sign-in attempts from your network. Wait a few minutes, then try again."
+
+// countPasswordlessStart limits passwordless starts per source address. Anyone
+// may start one and each start stores a ceremony, so starts count against the
+// address in the sign-in throttle like failed sign-ins, and a locked-out address
+// stores nothing. ok is false while the address is locked out, retry then being
+// the seconds left.
+func (u *UI) countPasswordlessStart(ctx context.Context, svc *tenantServices) (retry int, ok bool, err error) {
+	addr := web.ClientIP(ctx).String()
+	var locked *throttle.LockedError
+	switch err := svc.throttle.Check(ctx, addr, ""); {
+	case errors.As(err, &locked):
+		return max(1, int(locked.Until.Sub(u.now()).Seconds()+0.5)), false, nil
+	case err != nil:
+		return 0, false, err
+	}
+	if err := svc.throttle.RecordFailure(ctx, addr, ""); err != nil {
+		return 0, false, err
+	}
+	return 0, true, nil
 }
 
 // pendingUser verifies the signed proof of the password step for this browser.
