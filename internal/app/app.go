@@ -15,6 +15,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/config"
 	"github.com/instant-erp/instanterp/internal/erp"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
 	"github.com/instant-erp/instanterp/internal/store"
@@ -35,7 +36,8 @@ type Platform struct {
 	// Registry holds the models of the installed ERP modules.
 	Registry *orm.Registry
 
-	schema string // fingerprint of the tenant schema this build expects
+	schema string        // fingerprint of the tenant schema this build expects
+	seeds  []seed.Module // the modules' seed steps an upgrade runs
 }
 
 // NewLogger builds the process logger from the log settings.
@@ -99,7 +101,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platfor
 	if p.Registry, err = erp.NewRegistry(); err != nil {
 		return nil, err
 	}
-	if p.schema, err = schemaFingerprint(p.Registry); err != nil {
+	p.seeds = erp.Modules("")
+	if p.schema, err = schemaFingerprint(p.Registry, p.seeds); err != nil {
 		return nil, err
 	}
 	p.Catalogue = tenancy.NewCatalogue(p.Control, nil)

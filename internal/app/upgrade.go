@@ -9,17 +9,21 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/instant-erp/instanterp/internal/erp"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
-// schemaParameter records, in each tenant database, the schema it was brought to.
+// schemaParameter records, in each tenant database, the schema (and seeds) it was
+// brought to.
 const schemaParameter = "database.schema_fingerprint"
 
 // schemaFingerprint identifies the tenant schema this build expects: the fixed
-// migrations and the stored shape of every model in the registry.
-func schemaFingerprint(reg *orm.Registry) (string, error) {
+// migrations, the stored shape of every model in the registry, and the seed
+// steps of every module, so that a build adding only a seed step upgrades too.
+func schemaFingerprint(reg *orm.Registry, seeds []seed.Module) (string, error) {
 	digest, err := store.MigrationsDigest(store.TenantSchema)
 	if err != nil {
 		return "", fmt.Errorf("tenant migrations: %w", err)
@@ -38,18 +42,36 @@ func schemaFingerprint(reg *orm.Registry) (string, error) {
 				f.Required, f.Index, f.Store, f.Size, f.Related, strings.Join(sel, ","))
 		}
 	}
+	for _, m := range seeds {
+		fmt.Fprintf(h, "\nseed %s %d", m.Name, len(m.Steps))
+		for _, st := range m.Steps {
+			fmt.Fprintf(h, "\n %s", st.Name)
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // openTenant opens a tenant's database for the router and, on the first open after
-// an upgrade of the program, brings its schema forward (additive changes only). When
-// nothing changed this costs one read.
+// an upgrade of the program, brings its schema forward (additive changes only) and
+// runs the seed steps it lacks (erp.Upgrade). When nothing changed this costs one
+// read.
+//
+// A seed step that fails was rolled back: the tenant keeps this build's schema and
+// the seed level it had, as the older build served it, so it is served and the
+// error is logged naming module and step. Its fingerprint is not recorded, so the
+// next open tries the step again. Any other failure refuses the tenant.
 func (p *Platform) openTenant(ctx context.Context, t tenancy.Tenant, conns int) (*store.DB, error) {
 	db, err := p.Storage.Open(ctx, t, conns)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.upgradeTenant(ctx, db); err != nil {
+		var step *seed.StepError
+		if errors.As(err, &step) {
+			p.Log.Error("tenant seed upgrade failed; serving it at its previous seed level",
+				"tenant", t.Name, "module", step.Module, "step", step.Step, "step_name", step.Name, "err", err)
+			return db, nil
+		}
 		db.Close()
 		return nil, fmt.Errorf("upgrade tenant %q: %w", t.Name, err)
 	}
@@ -69,6 +91,9 @@ func (p *Platform) upgradeTenant(ctx context.Context, db *store.DB) error {
 		return err
 	}
 	if err := p.Registry.Migrate(ctx, db); err != nil {
+		return err
+	}
+	if _, err := erp.Upgrade(ctx, db, p.Registry, p.seeds); err != nil {
 		return err
 	}
 	return recordSchema(ctx, db, p.schema)

@@ -13,6 +13,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/erp/portal"
 	"github.com/instant-erp/instanterp/internal/erp/product"
 	"github.com/instant-erp/instanterp/internal/erp/sale"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 )
@@ -37,9 +38,21 @@ func NewRegistry() (*orm.Registry, error) {
 	return reg, nil
 }
 
-// Install creates the modules' tables in a new tenant database and seeds them, with
-// adminEmail as the first (password-less) administrator. The base module is
-// installed first in its own transaction; the business modules follow in one more.
+// Modules are the seeds of every installed module, in the order they run: a
+// module's seeds may name the groups of one before it. adminEmail is the first
+// administrator of a new tenant, "" on upgrade.
+func Modules(adminEmail string) []seed.Module {
+	return []seed.Module{
+		base.Module(adminEmail), mail.Module(), portal.Module(),
+		account.Module(), sale.Module(), product.Module(),
+	}
+}
+
+// Install creates the modules' tables in a new tenant database and runs every
+// seed step of every module, with adminEmail as the first (password-less)
+// administrator. The base module is installed first in its own transaction; the
+// business modules follow in one more. Each step is recorded in
+// ir_module_module, so an upgrade later runs only the steps added since.
 func Install(ctx context.Context, db *store.DB, reg *orm.Registry, adminEmail string) error {
 	if err := base.Install(ctx, db, reg, adminEmail); err != nil {
 		return err
@@ -49,19 +62,19 @@ func Install(ctx context.Context, db *store.DB, reg *orm.Registry, adminEmail st
 		if err != nil {
 			return err
 		}
-		su := env.Sudo()
-		for _, step := range []struct {
-			name    string
-			install func(context.Context, *orm.Env) error
-		}{
-			{"invoicing groups", account.InstallGroups}, {"sales groups", sale.InstallGroups},
-			{"mail", mail.Install}, {"portal", portal.Install}, {"product", product.Install},
-			{"account", account.Install}, {"sale", sale.Install},
-		} {
-			if err := step.install(ctx, su); err != nil {
-				return fmt.Errorf("install %s: %w", step.name, err)
-			}
+		// The base module's steps are recorded already: Apply runs the others.
+		if err := seed.Apply(ctx, env, Modules(adminEmail)); err != nil {
+			return fmt.Errorf("install: %w", err)
 		}
 		return nil
 	})
+}
+
+// Upgrade brings an existing tenant's seeds forward: it runs, each in its own
+// transaction, the seed steps of mods (Modules("") but for tests) that the tenant
+// has not recorded, and returns how many ran. The schema must be upgraded first.
+// A failed step is a *seed.StepError naming module and step; it was rolled back
+// and the tenant stays at the level before it.
+func Upgrade(ctx context.Context, db *store.DB, reg *orm.Registry, mods []seed.Module) (int, error) {
+	return seed.Upgrade(ctx, db, reg, mods)
 }

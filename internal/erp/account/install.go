@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -16,36 +17,60 @@ func Groups() []seed.Group {
 	}
 }
 
-// InstallGroups creates the invoicing groups; the catalogue's rights refer to them.
-func InstallGroups(ctx context.Context, env *orm.Env) error {
-	return seed.Groups(ctx, env, Groups())
+// Module is what the invoicing module seeds, step by step (see seed.Step).
+func Module() seed.Module {
+	return seed.Module{Name: "account", Steps: []seed.Step{
+		// Administrators of a new tenant become invoicing administrators; on a
+		// tenant that has the groups, membership stays as its administrators set it.
+		{Name: "groups", Run: func(ctx context.Context, env *orm.Env) error {
+			created, err := seed.Groups(ctx, env, Groups())
+			if err != nil || !slices.Contains(created, GroupManager) {
+				return err
+			}
+			return seed.AddUsersOf(ctx, env, "base.group_system", GroupManager)
+		}},
+		{Name: "payment terms and charts of accounts", Run: seedTermsAndCharts},
+		{Name: "access rights", Run: func(ctx context.Context, env *orm.Env) error {
+			return seed.Rights(ctx, env, "account", rights())
+		}},
+		{Name: "record rules", Run: func(ctx context.Context, env *orm.Env) error {
+			return seed.Rules(ctx, env, "account", rules())
+		}},
+	}}
 }
 
-// Install seeds payment terms, a chart of accounts, journals and taxes for every
-// company, the access rights and record rules, and makes administrators
-// invoicing administrators. env must be the system's (Sudo).
-func Install(ctx context.Context, env *orm.Env) error {
-	if _, err := env.Create(ctx, Term, []map[string]any{
-		{"name": "Immediate Payment", "days": 0}, {"name": "15 Days", "days": 15}, {"name": "30 Days", "days": 30},
-	}); err != nil {
-		return fmt.Errorf("seed payment terms: %w", err)
+// seedTermsAndCharts gives a tenant without payment terms the default ones, and
+// every company without accounts a chart (InstallChart). What a tenant has stays
+// as it is.
+func seedTermsAndCharts(ctx context.Context, env *orm.Env) error {
+	n, err := env.SearchCount(ctx, Term, seed.Dom(), orm.SearchOptions{IncludeArchived: true})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := env.Create(ctx, Term, []map[string]any{
+			{"name": "Immediate Payment", "days": 0}, {"name": "15 Days", "days": 15}, {"name": "30 Days", "days": 30},
+		}); err != nil {
+			return fmt.Errorf("seed payment terms: %w", err)
+		}
 	}
 	companies, err := env.Search(ctx, "res.company", seed.Dom(), orm.SearchOptions{IncludeArchived: true})
 	if err != nil {
 		return err
 	}
 	for _, c := range companies {
+		n, err := env.SearchCount(ctx, Account, seed.Dom("company_id", "=", c), orm.SearchOptions{IncludeArchived: true})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
 		if err := InstallChart(ctx, env, c); err != nil {
 			return err
 		}
 	}
-	if err := seed.Rights(ctx, env, rights()); err != nil {
-		return err
-	}
-	if err := seed.Rules(ctx, env, rules()); err != nil {
-		return err
-	}
-	return seed.AddUsersOf(ctx, env, "base.group_system", GroupManager)
+	return nil
 }
 
 func rights() []seed.Right {

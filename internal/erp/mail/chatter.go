@@ -284,7 +284,7 @@ func str(v any) string {
 // else reaches a record's messages through History and Post, which check the
 // record itself.
 func installHistory(ctx context.Context, env *orm.Env) error {
-	return seed.Rights(ctx, env, []seed.Right{
+	return seed.Rights(ctx, env, "mail", []seed.Right{
 		{Model: MessageModel, Group: "base.group_system", Perms: "r"},
 		{Model: TrackingModel, Group: "base.group_system", Perms: "r"},
 	})

@@ -16,7 +16,6 @@ import (
 	"net/mail"
 	"strings"
 
-	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 )
 
@@ -49,15 +48,6 @@ func Register(reg *orm.Registry) error {
 		return err
 	}
 	return reg.Extend(Model, deliveryFields()...)
-}
-
-// Install grants the queue to administrators only: documents queue their mail
-// through Queue after checking the sender's own rights.
-func Install(ctx context.Context, env *orm.Env) error {
-	if err := seed.Rights(ctx, env, []seed.Right{{Model: Model, Group: "base.group_system", Perms: "rwcu"}}); err != nil {
-		return err
-	}
-	return installHistory(ctx, env)
 }
 
 // Message is one mail to queue.

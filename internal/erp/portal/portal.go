@@ -46,11 +46,6 @@ func Register(reg *orm.Registry) error {
 	})
 }
 
-// Install lets administrators list and revoke links.
-func Install(ctx context.Context, env *orm.Env) error {
-	return seed.Rights(ctx, env, []seed.Right{{Model: Model, Group: "base.group_system", Perms: "rwu"}})
-}
-
 func hash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])

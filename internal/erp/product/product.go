@@ -207,35 +207,6 @@ func units() []map[string]any {
 	}
 }
 
-// Install seeds units and categories, and the access to the catalogue. The groups
-// it names must exist (the sales and invoicing modules install them first).
-func Install(ctx context.Context, env *orm.Env) error {
-	if _, err := env.Create(ctx, "uom.uom", units()); err != nil {
-		return fmt.Errorf("seed units: %w", err)
-	}
-	all, err := env.Create(ctx, "product.category", []map[string]any{{"name": "All"}})
-	if err != nil {
-		return fmt.Errorf("seed categories: %w", err)
-	}
-	if _, err := env.Create(ctx, "product.category", []map[string]any{{"name": "Saleable", "parent_id": all[0]}}); err != nil {
-		return fmt.Errorf("seed categories: %w", err)
-	}
-	var rights []seed.Right
-	for _, m := range []string{"uom.uom", "product.category", "product.template", "product.product"} {
-		rights = append(rights,
-			seed.Right{Model: m, Group: "base.group_user", Perms: "r"},
-			seed.Right{Model: m, Group: groupSaleManager, Perms: "rwcu"},
-			seed.Right{Model: m, Group: groupAccountManager, Perms: "rwcu"})
-	}
-	if err := seed.Rights(ctx, env, rights); err != nil {
-		return err
-	}
-	return seed.Rules(ctx, env, []seed.Rule{
-		{Name: "product template: multi-company", Model: "product.template", Domain: seed.MultiCompany},
-		{Name: "product: multi-company", Model: "product.product", Domain: seed.MultiCompany},
-	})
-}
-
 // UnitID returns the id of a unit of measure by name.
 func UnitID(ctx context.Context, env *orm.Env, name string) (int64, error) {
 	ids, err := env.Sudo().Search(ctx, "uom.uom", seed.Leaf("name", "=", name), orm.SearchOptions{Limit: 1})

@@ -53,24 +53,35 @@ func GroupID(ctx context.Context, env *orm.Env, xmlID string) (int64, error) {
 	return ids[0], nil
 }
 
-// Groups creates the groups in order (a group may imply one created before it).
-func Groups(ctx context.Context, env *orm.Env, groups []Group) error {
+// Groups creates the groups in order (a group may imply one created before it)
+// and returns the xml ids of those it created: a group the tenant already has
+// (same xml id) is left as it is, however an administrator changed it.
+func Groups(ctx context.Context, env *orm.Env, groups []Group) ([]string, error) {
+	var created []string
 	for _, g := range groups {
+		ids, err := env.Sudo().Search(ctx, "res.groups", Leaf("xml_id", "=", g.XMLID), orm.SearchOptions{Limit: 1, IncludeArchived: true})
+		if err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.XMLID, err)
+		}
+		if len(ids) > 0 {
+			continue
+		}
 		implied := make([]any, 0, len(g.Implies))
 		for _, x := range g.Implies {
 			id, err := GroupID(ctx, env, x)
 			if err != nil {
-				return fmt.Errorf("group %s: %w", g.XMLID, err)
+				return nil, fmt.Errorf("group %s: %w", g.XMLID, err)
 			}
 			implied = append(implied, id)
 		}
 		if _, err := env.Create(ctx, "res.groups", []map[string]any{{
 			"name": g.Name, "xml_id": g.XMLID, "category": g.Category, "implied_ids": []any{[]any{6, 0, implied}},
 		}}); err != nil {
-			return fmt.Errorf("create group %s: %w", g.XMLID, err)
+			return nil, fmt.Errorf("create group %s: %w", g.XMLID, err)
 		}
+		created = append(created, g.XMLID)
 	}
-	return nil
+	return created, nil
 }
 
 // ModelID returns the ir.model id of a model.
@@ -85,40 +96,138 @@ func ModelID(ctx context.Context, env *orm.Env, model string) (int64, error) {
 	return ids[0], nil
 }
 
-// Rights creates the access rights.
-func Rights(ctx context.Context, env *orm.Env, rights []Right) error {
-	vals := make([]map[string]any, 0, len(rights))
+// Rights creates the access rights of module the tenant lacks. Each is known by
+// an external id (module.access_<model>_<group>); one the tenant already has is
+// left as it is, and so is one an administrator deleted. On a tenant seeded
+// before external ids were recorded, an existing row for the same model and
+// group is taken as the seeded one instead of adding a second.
+func Rights(ctx context.Context, env *orm.Env, module string, rights []Right) error {
+	su := env.Sudo()
+	x, err := loadExternalIDs(ctx, su, module, "ir.model.access")
+	if err != nil {
+		return err
+	}
+	models, err := modelIDs(ctx, su)
+	if err != nil {
+		return err
+	}
+	groups, err := groupIDs(ctx, su)
+	if err != nil {
+		return err
+	}
+	recs, err := su.SearchRead(ctx, "ir.model.access", domain.Domain{}, []string{"model_id", "group_id"}, orm.SearchOptions{IncludeArchived: true, Order: "id"})
+	if err != nil {
+		return fmt.Errorf("read access rights: %w", err)
+	}
+	existing := map[[2]int64]int64{}
+	for _, r := range recs {
+		k := [2]int64{many2oneID(r["model_id"]), many2oneID(r["group_id"])}
+		if _, ok := existing[k]; !ok && !x.taken[r["id"].(int64)] {
+			existing[k] = r["id"].(int64)
+		}
+	}
+	var vals []map[string]any
+	var names []string
+	seen := map[string]bool{}
 	for _, r := range rights {
-		mid, err := ModelID(ctx, env, r.Model)
-		if err != nil {
-			return err
+		name := AccessName(r)
+		if seen[name] {
+			return fmt.Errorf("access rights of %s: external id %s.%s given twice", module, module, name)
+		}
+		seen[name] = true
+		if x.known[name] {
+			continue
+		}
+		mid, ok := models[r.Model]
+		if !ok {
+			return fmt.Errorf("model %s is not in the catalogue", r.Model)
+		}
+		var gid int64
+		if r.Group != "" {
+			if gid, ok = groups[r.Group]; !ok {
+				return fmt.Errorf("group %s is not installed", r.Group)
+			}
+		}
+		if id, ok := existing[[2]int64{mid, gid}]; ok {
+			delete(existing, [2]int64{mid, gid})
+			if err := x.record(ctx, su, name, id); err != nil {
+				return err
+			}
+			continue
 		}
 		v := map[string]any{
 			"name": r.Model + " " + r.Group, "model_id": mid,
 			"perm_read": strings.Contains(r.Perms, "r"), "perm_write": strings.Contains(r.Perms, "w"),
 			"perm_create": strings.Contains(r.Perms, "c"), "perm_unlink": strings.Contains(r.Perms, "u"),
 		}
-		if r.Group != "" {
-			gid, err := GroupID(ctx, env, r.Group)
-			if err != nil {
-				return err
-			}
+		if gid != 0 {
 			v["group_id"] = gid
 		}
 		vals = append(vals, v)
+		names = append(names, name)
 	}
-	if _, err := env.Create(ctx, "ir.model.access", vals); err != nil {
+	if len(vals) == 0 {
+		return nil
+	}
+	ids, err := su.Create(ctx, "ir.model.access", vals)
+	if err != nil {
 		return fmt.Errorf("create access rights: %w", err)
+	}
+	for i, id := range ids {
+		if err := x.record(ctx, su, names[i], id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// Rules creates the record rules.
-func Rules(ctx context.Context, env *orm.Env, rules []Rule) error {
+// Rules creates the record rules of module the tenant lacks, known by external
+// ids (module.rule_<name>) as Rights. On a tenant seeded before external ids were
+// recorded, an existing rule on the same model with the same name, or with the
+// same domain and groups, is taken as the seeded one.
+func Rules(ctx context.Context, env *orm.Env, module string, rules []Rule) error {
+	su := env.Sudo()
+	x, err := loadExternalIDs(ctx, su, module, "ir.rule")
+	if err != nil {
+		return err
+	}
+	models, err := modelIDs(ctx, su)
+	if err != nil {
+		return err
+	}
+	groups, err := groupIDs(ctx, su)
+	if err != nil {
+		return err
+	}
+	recs, err := su.SearchRead(ctx, "ir.rule", domain.Domain{}, []string{"name", "model_id", "domain_force", "groups"}, orm.SearchOptions{IncludeArchived: true, Order: "id"})
+	if err != nil {
+		return fmt.Errorf("read record rules: %w", err)
+	}
+	seen := map[string]bool{}
 	for _, r := range rules {
-		mid, err := ModelID(ctx, env, r.Model)
-		if err != nil {
-			return err
+		name := RuleName(r)
+		if seen[name] {
+			return fmt.Errorf("record rules of %s: external id %s.%s given twice", module, module, name)
+		}
+		seen[name] = true
+		if x.known[name] {
+			continue
+		}
+		mid, ok := models[r.Model]
+		if !ok {
+			return fmt.Errorf("model %s is not in the catalogue", r.Model)
+		}
+		gids := make([]int64, len(r.Groups))
+		for i, g := range r.Groups {
+			if gids[i], ok = groups[g]; !ok {
+				return fmt.Errorf("group %s is not installed", g)
+			}
+		}
+		if id := matchRule(recs, x.taken, mid, r, gids); id != 0 {
+			if err := x.record(ctx, su, name, id); err != nil {
+				return err
+			}
+			continue
 		}
 		v := map[string]any{"name": r.Name, "model_id": mid, "domain_force": r.Domain}
 		if r.Perms != "" {
@@ -126,20 +235,36 @@ func Rules(ctx context.Context, env *orm.Env, rules []Rule) error {
 				v[p.field] = strings.Contains(r.Perms, p.letter)
 			}
 		}
-		if len(r.Groups) > 0 {
-			gids := make([]any, len(r.Groups))
-			for i, g := range r.Groups {
-				if gids[i], err = GroupID(ctx, env, g); err != nil {
-					return err
-				}
-			}
-			v["groups"] = []any{[]any{6, 0, gids}}
+		if len(gids) > 0 {
+			v["groups"] = []any{[]any{6, 0, int64sToAny(gids)}}
 		}
-		if _, err := env.Create(ctx, "ir.rule", []map[string]any{v}); err != nil {
+		ids, err := su.Create(ctx, "ir.rule", []map[string]any{v})
+		if err != nil {
 			return fmt.Errorf("create record rule %q: %w", r.Name, err)
+		}
+		if err := x.record(ctx, su, name, ids[0]); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// matchRule finds the rule a tenant seeded before external ids has for r.
+func matchRule(recs []map[string]any, taken map[int64]bool, mid int64, r Rule, gids []int64) int64 {
+	var byDomain int64
+	for _, rec := range recs {
+		id := rec["id"].(int64)
+		if taken[id] || many2oneID(rec["model_id"]) != mid {
+			continue
+		}
+		if name, _ := rec["name"].(string); name == r.Name {
+			return id
+		}
+		if dom, _ := rec["domain_force"].(string); byDomain == 0 && dom == r.Domain && sameIDs(int64List(rec["groups"]), gids) {
+			byDomain = id
+		}
+	}
+	return byDomain
 }
 
 // AddUsersOf adds every member of the group holding xml id from to the groups to,
