@@ -60,7 +60,7 @@ func (p *Provisioner) CreateFrom(ctx context.Context, name, adminEmail string, f
 	if fill == nil {
 		return Tenant{}, errors.New("create tenant from content: no content given")
 	}
-	return p.provision(ctx, name, adminEmail, func(ctx context.Context, t Tenant, db *store.DB) error {
+	return p.provision(ctx, name, adminEmail, "", func(ctx context.Context, t Tenant, db *store.DB) error {
 		if err := fill(ctx, t, db); err != nil {
 			return fmt.Errorf("fill: %w", err)
 		}

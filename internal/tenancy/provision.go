@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,9 @@ type ProvisionerConfig struct {
 	// Initialize installs the application into a new tenant database (the ORM's
 	// tables and seed data). Optional.
 	Initialize func(ctx context.Context, db *store.DB, t Tenant) error
+	// Template, when set, replaces Initialize: new tenants are copies of a
+	// template built once per program version. Optional.
+	Template *Template
 	// FailAt injects a failure at a step, for tests. Optional.
 	FailAt func(step string) error
 }
@@ -48,6 +52,8 @@ type ProvisionerConfig struct {
 // Provisioner creates, suspends, resumes and deletes tenants.
 type Provisioner struct {
 	cfg ProvisionerConfig
+	// templateMu serialises template builds in this process.
+	templateMu sync.Mutex
 }
 
 // NewProvisioner checks cfg and returns a provisioner.
@@ -67,6 +73,9 @@ func NewProvisioner(cfg ProvisionerConfig) (*Provisioner, error) {
 	if cfg.Catalogue == nil {
 		return nil, errors.New("provisioner: catalogue required")
 	}
+	if t := cfg.Template; t != nil && (t.Version == nil || t.Build == nil || t.Personalize == nil) {
+		return nil, errors.New("provisioner: a template needs a version, a build and a personalisation")
+	}
 	return &Provisioner{cfg: cfg}, nil
 }
 
@@ -83,7 +92,10 @@ func (p *Provisioner) fail(step string) error {
 // Create provisions a fresh tenant: all or nothing. On any failure whatever was made is
 // removed and the name is free again.
 func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (Tenant, error) {
-	return p.provision(ctx, name, adminEmail, func(ctx context.Context, t Tenant, db *store.DB) error {
+	if p.cfg.Template != nil {
+		return p.createFromTemplate(ctx, name, adminEmail)
+	}
+	return p.provision(ctx, name, adminEmail, "", func(ctx context.Context, t Tenant, db *store.DB) error {
 		if err := p.fail(StepMigrate); err != nil {
 			return err
 		}
@@ -108,9 +120,42 @@ func (p *Provisioner) Create(ctx context.Context, name, adminEmail string) (Tena
 	})
 }
 
-// provision reserves the name, creates the tenant's storage, lets populate fill the
-// new database, and activates the tenant — or removes everything it made.
-func (p *Provisioner) provision(ctx context.Context, name, adminEmail string, populate func(context.Context, Tenant, *store.DB) error) (t Tenant, err error) {
+// createFromTemplate provisions a tenant as a copy of the current template
+// (built first if need be), then gives the copy its own identity and runs the
+// tenant-specific steps.
+func (p *Provisioner) createFromTemplate(ctx context.Context, name, adminEmail string) (Tenant, error) {
+	// Checked before a template is built for nothing.
+	if err := ValidateName(name); err != nil {
+		return Tenant{}, err
+	}
+	if err := validateEmail(adminEmail); err != nil {
+		return Tenant{}, err
+	}
+	from, err := p.template(ctx)
+	if err != nil {
+		return Tenant{}, err
+	}
+	return p.provision(ctx, name, adminEmail, from, func(ctx context.Context, t Tenant, db *store.DB) error {
+		if err := p.fail(StepSeed); err != nil {
+			return err
+		}
+		if err := resetIdentity(ctx, db, true); err != nil {
+			return err
+		}
+		if err := p.fail(StepInitialize); err != nil {
+			return err
+		}
+		if err := p.cfg.Template.Personalize(ctx, db, t); err != nil {
+			return fmt.Errorf("personalise: %w", err)
+		}
+		return nil
+	})
+}
+
+// provision reserves the name, creates the tenant's storage (empty, or a copy of the
+// template from), lets populate fill the new database, and activates the tenant — or
+// removes everything it made.
+func (p *Provisioner) provision(ctx context.Context, name, adminEmail, from string, populate func(context.Context, Tenant, *store.DB) error) (t Tenant, err error) {
 	if err := ValidateName(name); err != nil {
 		return Tenant{}, err
 	}
@@ -144,9 +189,9 @@ func (p *Provisioner) provision(ctx context.Context, name, adminEmail string, po
 	var db *store.DB
 	switch p.cfg.Engine {
 	case store.SQLite:
-		db, undo, err = p.createSQLite(&t, undo)
+		db, undo, err = p.createSQLite(&t, undo, from)
 	case store.Postgres:
-		db, undo, err = p.createPostgres(ctx, &t, undo)
+		db, undo, err = p.createPostgres(ctx, &t, undo, from)
 	}
 	if err != nil {
 		return t, fmt.Errorf("create storage for tenant %q: %w", name, err)
@@ -193,7 +238,7 @@ func SQLitePath(dataDir, name string) string {
 	return filepath.Join(dataDir, "tenants", name, "tenant.db")
 }
 
-func (p *Provisioner) createSQLite(t *Tenant, undo []func() error) (*store.DB, []func() error, error) {
+func (p *Provisioner) createSQLite(t *Tenant, undo []func() error, from string) (*store.DB, []func() error, error) {
 	root := filepath.Join(p.cfg.DataDir, "tenants")
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, undo, err
@@ -211,6 +256,11 @@ func (p *Provisioner) createSQLite(t *Tenant, undo []func() error) (*store.DB, [
 		return nil, undo, err
 	}
 	t.Location = filepath.Join("tenants", t.Name)
+	if from != "" {
+		if err := copyTemplate(from, SQLitePath(p.cfg.DataDir, t.Name)); err != nil {
+			return nil, undo, err
+		}
+	}
 	db, err := store.OpenSQLite(SQLitePath(p.cfg.DataDir, t.Name), store.SQLiteOptions{})
 	return db, undo, err
 }
@@ -222,7 +272,7 @@ func postgresNames(inst Instance, id int64) (database, role string) {
 	return n, n
 }
 
-func (p *Provisioner) createPostgres(ctx context.Context, t *Tenant, undo []func() error) (*store.DB, []func() error, error) {
+func (p *Provisioner) createPostgres(ctx context.Context, t *Tenant, undo []func() error, from string) (*store.DB, []func() error, error) {
 	admin := p.cfg.Admin.Write
 	dbName, role := postgresNames(p.cfg.Instance, t.ID)
 	pw := make([]byte, 32)
@@ -240,15 +290,25 @@ func (p *Provisioner) createPostgres(ctx context.Context, t *Tenant, undo []func
 		_, err := admin.ExecContext(cleanup, "DROP ROLE IF EXISTS "+store.QuoteIdent(role))
 		return err
 	})
+	template := "template0"
+	if from != "" {
+		template = from
+	}
 	// The role must be a member to hand ownership over to it, unless we are superuser.
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+store.QuoteIdent(dbName)+" OWNER "+store.QuoteIdent(role)+
-		" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		" TEMPLATE "+store.QuoteIdent(template)+" ENCODING 'UTF8'"); err != nil {
 		return nil, undo, fmt.Errorf("create database: %w", err)
 	}
 	undo = append(undo, func() error {
 		_, err := admin.ExecContext(cleanup, "DROP DATABASE IF EXISTS "+store.QuoteIdent(dbName)+" WITH (FORCE)")
 		return err
 	})
+	if from != "" {
+		// The template's objects belong to its own role, named like it.
+		if err := p.adoptTemplateObjects(ctx, dbName, from, role); err != nil {
+			return nil, undo, err
+		}
+	}
 	for _, stmt := range []string{
 		"REVOKE ALL ON DATABASE " + store.QuoteIdent(dbName) + " FROM PUBLIC",
 		"GRANT CONNECT, TEMPORARY ON DATABASE " + store.QuoteIdent(dbName) + " TO " + store.QuoteIdent(role),
