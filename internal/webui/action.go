@@ -93,6 +93,8 @@ type totalsAnswer struct {
 	Totals map[string]string   `json:"totals"`
 	Lines  []map[string]string `json:"lines"`
 	Error  string              `json:"error,omitempty"`
+	// LineTags are the tags columns filled from a newly picked product, by row.
+	LineTags []map[string]filledTags `json:"line_tags,omitempty"`
 }
 
 // totals computes the totals of a form as the server would store them, without
@@ -115,6 +117,11 @@ func (u *UI) totals(rq *request, v *View, id int64) error {
 	sub, err := u.parseForm(rq, v, id)
 	if err != nil {
 		return err
+	}
+	if rows, ok := sub.shown[v.Lines.Field].([]record); ok && len(v.Lines.Tags) > 0 {
+		if ans.LineTags, err = u.filledLineTags(rq, v, rows); err != nil {
+			return err
+		}
 	}
 	if len(sub.errs) > 0 {
 		for _, e := range sub.errs {

@@ -30,6 +30,9 @@ type fieldView struct {
 	Error    string
 	Picker   string    // many2one, many2many: URL of the search-as-you-type endpoint
 	TagList  []tagView // many2many: the current tags
+	// Marker is, for a tags column of the line editor, the product its tags were
+	// last filled for: picking another one fills them again.
+	Marker string
 }
 
 type option struct {

@@ -31,7 +31,16 @@ func (u *UI) picker(rq *request, slug, field string) error {
 	if len(q) > maxQueryText {
 		q = q[:maxQueryText]
 	}
-	found, err := rq.env.NameSearch(rq.ctx, comodel, q, domain.Domain{}, "ilike", pickerLimit)
+	dom := domain.Domain{}
+	if lines, col, ok := strings.Cut(field, "."); ok && v.Lines != nil && lines == v.Lines.Field {
+		if lt := v.Lines.Tags[col]; lt != nil {
+			// The search offers the user's current company's choices; the form
+			// checks them against the record's company on save.
+			co, _ := u.cfg.Registry.Model(comodel)
+			dom = tagChoices(lt, co, rq.env.Identity().CompanyID)
+		}
+	}
+	found, err := rq.env.NameSearch(rq.ctx, comodel, q, dom, "ilike", pickerLimit)
 	if err != nil {
 		return err
 	}
@@ -57,7 +66,7 @@ func (u *UI) pickerTarget(v *View, field string) (string, bool) {
 		lf, _ := m.Field(lines)
 		cm, _ := u.cfg.Registry.Model(lf.Comodel)
 		f, ok := cm.Field(col)
-		if !ok || f.Type != orm.Many2one {
+		if !ok || f.Type != orm.Many2one && (f.Type != orm.Many2many || v.Lines.Tags[col] == nil) {
 			return "", false
 		}
 		return f.Comodel, true

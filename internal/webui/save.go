@@ -57,7 +57,11 @@ func (u *UI) parseForm(rq *request, v *View, id int64) (*submission, error) {
 			}
 			existing, _ = recs[0][v.Lines.Field].([]int64)
 		}
-		cmds, shown, errs, err := u.parseLines(rq, v, m, existing, form)
+		company, err := u.formCompany(rq, v, id, sub.shown)
+		if err != nil {
+			return nil, err
+		}
+		cmds, shown, errs, err := u.parseLines(rq, v, m, existing, company, form)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +88,14 @@ func (u *UI) apply(rq *request, v *View, id int64, vals map[string]any) (int64, 
 		}
 		return ids[0], nil
 	}
-	return id, rq.env.Write(rq.ctx, v.Model, []int64{id}, vals)
+	members, err := groupMembers(rq, v.Model, id, vals)
+	if err != nil {
+		return 0, err
+	}
+	if err := rq.env.Write(rq.ctx, v.Model, []int64{id}, vals); err != nil {
+		return 0, err
+	}
+	return id, endRemovedMembersSessions(rq, id, members)
 }
 
 // save creates or updates a record from its form. A refused save changes nothing

@@ -79,6 +79,22 @@ type Lines struct {
 	Editable []string
 	// Totals are fields of the parent shown under the lines.
 	Totals []string
+	// Tags configures the editable many2many columns (taxes), by column.
+	Tags map[string]*LineTags
+}
+
+// LineTags is a many2many column of the line editor, edited as tags: only
+// records matching Domain and of the record's company (when the column's model
+// has one) may be picked, and picking a product fills it with the product's
+// defaults, as Odoo's onchange does.
+type LineTags struct {
+	// Domain narrows what may be picked (sale taxes among all taxes).
+	Domain []any
+	// Product is the many2one column whose pick fills this one with Defaults.
+	Product  string
+	Defaults func(ctx context.Context, env *orm.Env, product int64) ([]int64, error)
+
+	domain domain.Domain
 }
 
 // Action is a button of the status bar calling an exported method of the model.
@@ -175,6 +191,22 @@ func (v *View) validate(reg *orm.Registry) error {
 		}
 		if err := check("totals", m, v.Lines.Totals); err != nil {
 			return err
+		}
+		for col, lt := range v.Lines.Tags {
+			tf, ok := cm.Field(col)
+			if !ok || tf.Type != orm.Many2many || !contains(v.Lines.Editable, col) {
+				return fmt.Errorf("view %s: line tags %q is not an editable many2many column", v.Slug, col)
+			}
+			if lt.Product != "" {
+				pf, ok := cm.Field(lt.Product)
+				if !ok || pf.Type != orm.Many2one || !contains(v.Lines.Editable, lt.Product) || lt.Defaults == nil {
+					return fmt.Errorf("view %s: line tags %q: %q is not an editable many2one column with defaults", v.Slug, col, lt.Product)
+				}
+			}
+			var err error
+			if lt.domain, err = domain.FromValue(lt.Domain, domain.Limits{}); err != nil {
+				return fmt.Errorf("view %s: line tags %q: %w", v.Slug, col, err)
+			}
 		}
 	}
 	for _, a := range v.Actions {

@@ -19,15 +19,18 @@ func contactViews() []*View {
 	return []*View{{
 		Slug: "contacts", App: "Contacts", Title: "Contacts", Model: "res.partner",
 		Columns: []string{"name", "email", "phone", "city", "country_id", "company_id"},
-		Search:  []string{"name", "email", "ref", "vat", "city"},
+		// Typing a tag's name finds the contacts that carry it.
+		Search: []string{"name", "email", "ref", "vat", "city", "category_id"},
 		Filters: []Filter{
 			{Name: "companies", Label: "Companies", Domain: []any{[]any{"is_company", "=", true}}},
 			{Name: "individuals", Label: "Individuals", Domain: []any{[]any{"is_company", "=", false}}},
+			{Name: "tagged", Label: "Tagged", Domain: []any{[]any{"category_id", "!=", false}}},
+			{Name: "untagged", Label: "Untagged", Domain: []any{[]any{"category_id", "=", false}}},
 			{Name: "archived", Label: "Archived", Domain: []any{[]any{"active", "=", false}}},
 		},
 		GroupBy: []string{"country_id", "company_id", "is_company"},
 		Sections: []Section{
-			{Title: "", Fields: []string{"name", "is_company", "parent_id", "email", "phone", "mobile", "website"}},
+			{Title: "", Fields: []string{"name", "is_company", "parent_id", "email", "phone", "mobile", "website", "category_id"}},
 			{Title: "Address", Fields: []string{"street", "street2", "zip", "city", "country_id"}},
 			{Title: "Sales & invoicing", Fields: []string{"ref", "vat", "company_id", "lang"}},
 			{Title: "Notes", Fields: []string{"comment"}},
@@ -36,6 +39,15 @@ func contactViews() []*View {
 			{Label: "Companies", Domain: []any{[]any{"is_company", "=", true}}},
 			{Label: "Individuals", Domain: []any{[]any{"is_company", "=", false}}},
 		},
+	}, {
+		Slug: "contact-tags", App: "Contacts", Title: "Contact tags", Model: "res.partner.category",
+		Columns: []string{"name", "parent_id", "color"},
+		Search:  []string{"name"},
+		Filters: []Filter{
+			{Name: "archived", Label: "Archived", Domain: []any{[]any{"active", "=", false}}},
+		},
+		GroupBy:  []string{"parent_id"},
+		Sections: []Section{{Title: "", Fields: []string{"name", "parent_id", "color"}}},
 	}}
 }
 

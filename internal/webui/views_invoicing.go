@@ -28,9 +28,10 @@ func invoicingViews() []*View {
 			{Title: "Terms and conditions", Fields: []string{"narration"}},
 		},
 		Lines: &Lines{Field: "invoice_line_ids",
-			Columns:  []string{"product_id", "name", "quantity", "price_unit", "discount", "price_subtotal"},
-			Editable: []string{"product_id", "name", "quantity", "price_unit", "discount"},
-			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total", "amount_residual"}},
+			Columns:  []string{"product_id", "name", "quantity", "price_unit", "discount", "tax_ids", "price_subtotal"},
+			Editable: []string{"product_id", "name", "quantity", "price_unit", "discount", "tax_ids"},
+			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total", "amount_residual"},
+			Tags:     map[string]*LineTags{"tax_ids": saleTaxes()}},
 		Status: "state",
 		Actions: []Action{
 			{Method: "action_post", Label: "Confirm", States: []string{erpaccount.StateDraft}, Primary: true},

@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/instant-erp/instanterp/internal/erp/report"
 	"github.com/instant-erp/instanterp/internal/erp/sale"
@@ -28,9 +29,10 @@ func salesViews() []*View {
 			{Title: "Customer signature", Fields: []string{"signed_by", "signed_on", "signature_address"}},
 		},
 		Lines: &Lines{Field: "order_line",
-			Columns:  []string{"product_id", "name", "product_uom_qty", "price_unit", "discount", "price_subtotal"},
-			Editable: []string{"product_id", "name", "product_uom_qty", "price_unit", "discount"},
-			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total"}},
+			Columns:  []string{"product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id", "price_subtotal"},
+			Editable: []string{"product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id"},
+			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total"},
+			Tags:     map[string]*LineTags{"tax_id": saleTaxes()}},
 		Status: "state",
 		Actions: []Action{
 			{Method: "action_quotation_send", Label: "Send by email", States: []string{sale.StateDraft, sale.StateSent}},
@@ -46,6 +48,31 @@ func salesViews() []*View {
 			{Label: "Ordered amount", Domain: []any{[]any{"state", "=", sale.StateSale}}, Sum: "amount_total"},
 		},
 	}}
+}
+
+// saleTaxes is the taxes column of order and invoice lines: sale taxes, filled
+// with the product's customer taxes when a product is picked.
+func saleTaxes() *LineTags {
+	return &LineTags{Domain: []any{[]any{"type_tax_use", "=", "sale"}}, Product: "product_id", Defaults: productTaxes}
+}
+
+// productTaxes are the customer taxes of a product variant's template, as the
+// user may read them.
+func productTaxes(ctx context.Context, env *orm.Env, product int64) ([]int64, error) {
+	recs, err := env.Read(ctx, "product.product", []int64{product}, []string{"product_tmpl_id"})
+	if err != nil {
+		return nil, fmt.Errorf("product %d: %w", product, err)
+	}
+	tmpl := ref(recs[0]["product_tmpl_id"])
+	if tmpl == 0 {
+		return nil, nil
+	}
+	tpls, err := env.Read(ctx, "product.template", []int64{tmpl}, []string{"taxes_id"})
+	if err != nil {
+		return nil, fmt.Errorf("taxes of product %d: %w", product, err)
+	}
+	ids, _ := tpls[0]["taxes_id"].([]int64)
+	return ids, nil
 }
 
 // acceptOrder confirms the quotation the customer signed; the signature (typed

@@ -355,7 +355,10 @@ func moveLineModel() *orm.Model {
 				Depends: []string{"matched_debit_ids.full_reconcile_id", "matched_credit_ids.full_reconcile_id"}},
 			{Name: "date_maturity", Type: orm.Date, String: "Due Date", Index: true},
 		},
-		Checks: []orm.Check{{Name: "amounts_valid", Fields: []string{"debit", "credit", "amount_currency", "price_unit", "quantity", "discount", "display_type"}, Func: checkLineAmounts}},
+		Checks: []orm.Check{{Name: "amounts_valid", Fields: []string{"debit", "credit", "amount_currency", "price_unit", "quantity", "discount", "display_type"}, Func: checkLineAmounts},
+			{Name: "tax_company", Fields: []string{"tax_ids", "move_id"}, Func: func(ctx context.Context, env *orm.Env, ids []int64) error {
+				return CheckTaxCompany(ctx, env, MoveLine, "tax_ids", ids)
+			}}},
 	}
 }
 

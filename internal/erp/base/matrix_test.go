@@ -140,6 +140,15 @@ func matrix() []matrixCase {
 			allowed: map[string]string{"admin": "rwcu", "userA": "rwcu"},
 		},
 		{
+			model:  PartnerCategory,
+			target: fresh(PartnerCategory, func(w *world) map[string]any { return map[string]any{"name": "Target tag"} }),
+			write:  map[string]any{"color": int64(3)},
+			create: func(w *world, role string) map[string]any {
+				return map[string]any{"name": "New tag " + role}
+			},
+			allowed: map[string]string{"admin": "rwcu", "userA": "rwcu", "userB": "rwcu"},
+		},
+		{
 			model:   "res.company",
 			target:  func(ctx context.Context, env *orm.Env, w *world) (int64, error) { return w.companyC, nil },
 			write:   map[string]any{"email": "c@example.com"},

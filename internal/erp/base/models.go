@@ -11,7 +11,7 @@ import (
 // before reg.Freeze.
 func Register(reg *orm.Registry) error {
 	for _, m := range []*orm.Model{currencyModel(), countryModel(), companyModel(), partnerModel(), usersModel(),
-		modelFieldsModel(), configParameterModel(), sequenceModel()} {
+		modelFieldsModel(), configParameterModel(), sequenceModel(), partnerCategoryModel()} {
 		if err := reg.Define(m); err != nil {
 			return fmt.Errorf("base: %w", err)
 		}
@@ -20,6 +20,9 @@ func Register(reg *orm.Registry) error {
 		&orm.Field{Name: "category", Type: orm.Char, String: "Application"},
 		&orm.Field{Name: "users", Type: orm.Many2many, Comodel: "res.users", Relation: "res_groups_users_rel", Column1: "gid", Column2: "uid"},
 	); err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
+	if err := protectModuleGroups(reg); err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
 	if err := reg.Extend("ir.rule",
@@ -118,6 +121,8 @@ func partnerModel() *orm.Model {
 			{Name: "active", Type: orm.Boolean, Default: true},
 			{Name: "company_id", Type: orm.Many2one, Comodel: "res.company", Index: true},
 			{Name: "user_ids", Type: orm.One2many, Comodel: "res.users", InverseName: "partner_id", String: "Users"},
+			{Name: "category_id", Type: orm.Many2many, Comodel: PartnerCategory, Relation: "res_partner_res_partner_category_rel",
+				Column1: "partner_id", Column2: "category_id", String: "Tags"},
 		},
 	}
 }

@@ -185,7 +185,10 @@ func orderLineModel() *orm.Model {
 				Compute: mirrorOrder("date_order"), Depends: []string{"order_id.date_order"}},
 			{Name: "salesman_id", Type: orm.Many2one, Comodel: "res.users", Related: "order_id.user_id", String: "Salesperson"},
 		},
-		Checks: []orm.Check{{Name: "line_amounts", Fields: []string{"product_uom_qty", "price_unit", "discount", "order_id"}, Func: checkLine}},
+		Checks: []orm.Check{{Name: "line_amounts", Fields: []string{"product_uom_qty", "price_unit", "discount", "order_id"}, Func: checkLine},
+			{Name: "tax_company", Fields: []string{"tax_id", "order_id"}, Func: func(ctx context.Context, env *orm.Env, ids []int64) error {
+				return account.CheckTaxCompany(ctx, env, OrderLine, "tax_id", ids)
+			}}},
 	}
 }
 

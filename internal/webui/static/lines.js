@@ -1,6 +1,7 @@
 // The line editor: adds rows on demand and shows the totals the server computes
 // for the lines as typed (nothing is saved until the form is).
 import { attach } from "./picker.js";
+import { enhanceTags } from "./tags.js";
 
 export function enhanceLines(root) {
   for (const box of root.querySelectorAll("[data-lines]")) {
@@ -49,6 +50,22 @@ function addRow(rows, count) {
   for (const v of row.querySelectorAll("[data-line-value]")) {
     v.textContent = "";
   }
+  // A tags cell starts empty: no option chosen, no product filled from, and
+  // the chips and search box of the copied row are built again for this one.
+  for (const wrap of row.querySelectorAll("[data-line-tags]")) {
+    delete wrap.dataset.tagsReady;
+    for (const built of wrap.querySelectorAll(":scope > ul.tags, :scope > .picker")) {
+      built.remove();
+    }
+    for (const opt of wrap.querySelectorAll("option")) {
+      opt.selected = false;
+    }
+    const product = wrap.querySelector("[data-tags-product]");
+    if (product) {
+      product.value = "";
+    }
+  }
+  enhanceTags(row);
   for (const wrap of row.querySelectorAll("[data-picker]")) {
     delete wrap.dataset.pickerReady;
     wrap.querySelector(".picker-list")?.remove();
@@ -99,6 +116,30 @@ async function recompute(box, form) {
       return true;
     }
     return [...tr.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), select, textarea")].some((el) => el.value !== "");
+  });
+  (answer.line_tags || []).forEach((filled, i) => {
+    const tr = live[i];
+    if (!tr || !filled) {
+      return;
+    }
+    for (const [name, cell] of Object.entries(filled)) {
+      const select = tr.querySelector(`select[name$="-${CSS.escape(name)}"]`);
+      const product = tr.querySelector(`input[name$="-${CSS.escape(name)}__product"]`);
+      if (!select || !product) {
+        continue;
+      }
+      const chosen = new Set(cell.tags.map((t) => String(t.id)));
+      for (const opt of select.options) {
+        opt.selected = chosen.has(opt.value);
+      }
+      for (const t of cell.tags) {
+        if (![...select.options].some((o) => o.value === String(t.id))) {
+          select.add(new Option(t.name, String(t.id), true, true)); // text, never markup
+        }
+      }
+      product.value = cell.product;
+      select.dispatchEvent(new Event("tags:refresh"));
+    }
   });
   (answer.lines || []).forEach((line, i) => {
     const tr = live[i];

@@ -60,6 +60,7 @@ function attach(wrap) {
         opt.selected = false;
         render();
         text.focus();
+        select.dispatchEvent(new Event("change", { bubbles: true })); // totals follow the taxes
       });
       li.append(name, remove);
       chips.append(li);
@@ -80,6 +81,8 @@ function attach(wrap) {
     text.value = "";
     render();
   });
+  // The line editor changes the choice when a picked product fills the taxes.
+  select.addEventListener("tags:refresh", render);
   attachPicker(picker);
   render();
 }
