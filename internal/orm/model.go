@@ -44,6 +44,10 @@ type Model struct {
 	Fields         []*Field
 	SQLConstraints []SQLConstraint
 	Checks         []Check
+	// UnlinkChecks run before a user deletes records of the model (not under
+	// Sudo, which module code uses); an error refuses the whole deletion. Only
+	// their Name and Func are used. Modules add them with Registry.AddUnlinkCheck.
+	UnlinkChecks []Check
 	// Methods are the only model-specific methods RPC may call. Names starting
 	// with '_' are refused by the registry.
 	Methods map[string]Method

@@ -113,6 +113,23 @@ func (r *Registry) Extend(model string, fields ...*Field) error {
 	return r.addFields(m, fields)
 }
 
+// AddUnlinkCheck protects records of a model another module defined from being
+// deleted by users (see Model.UnlinkChecks).
+func (r *Registry) AddUnlinkCheck(model string, c Check) error {
+	if r.frozen {
+		return fmt.Errorf("add unlink check to %s: the registry is frozen", model)
+	}
+	m, ok := r.models[model]
+	if !ok {
+		return fmt.Errorf("add unlink check to %s: no such model", model)
+	}
+	if c.Name == "" || c.Func == nil {
+		return fmt.Errorf("add unlink check to %s: a name and a function are required", model)
+	}
+	m.UnlinkChecks = append(m.UnlinkChecks, c)
+	return nil
+}
+
 // AddMethods exports more methods of a model defined by another module.
 func (r *Registry) AddMethods(model string, methods map[string]Method) error {
 	if r.frozen {

@@ -129,6 +129,13 @@ func (e *Env) unlink(ctx context.Context, m *Model, ids []int64) error {
 		if err := e.checkRules(ctx, m, ids, opUnlink); err != nil {
 			return err
 		}
+		if !e.su {
+			for _, c := range m.UnlinkChecks {
+				if err := c.Func(ctx, e.Sudo(), ids); err != nil {
+					return err
+				}
+			}
+		}
 		before, err := e.dependents(ctx, m, ids, nil)
 		if err != nil {
 			return err

@@ -88,7 +88,14 @@ func (u *UI) apply(rq *request, v *View, id int64, vals map[string]any) (int64, 
 		}
 		return ids[0], nil
 	}
-	return id, rq.env.Write(rq.ctx, v.Model, []int64{id}, vals)
+	members, err := groupMembers(rq, v.Model, id, vals)
+	if err != nil {
+		return 0, err
+	}
+	if err := rq.env.Write(rq.ctx, v.Model, []int64{id}, vals); err != nil {
+		return 0, err
+	}
+	return id, endRemovedMembersSessions(rq, id, members)
 }
 
 // save creates or updates a record from its form. A refused save changes nothing

@@ -314,11 +314,15 @@ func TestGroupMembersEditedAsTags(t *testing.T) {
 	if got := user.get("/odoo/settings"); got.Code != 200 {
 		t.Fatalf("a member of a group implying Settings: %d", got.Code)
 	}
-	// Emptying the members takes the privilege away at once.
+	// Emptying the members takes the privilege away at once: the former member's
+	// sessions end, and signed in again they no longer reach Settings.
 	if w := admin.post(w.Header().Get("Location"), url.Values{"name": {"Deputies"}, "users": {""}, "implied_ids": {fmt.Sprint(system)}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("remove member: %d %s", w.Code, w.Body)
 	}
-	if got := user.get("/odoo/settings"); got.Code != 404 {
+	if got := user.get("/odoo/settings"); got.Code != http.StatusSeeOther || !strings.HasPrefix(got.Header().Get("Location"), "/web/login") {
+		t.Fatalf("a former member's session survived: %d", got.Code)
+	}
+	if got := f.signIn("user").get("/odoo/settings"); got.Code != 404 {
 		t.Fatalf("a former member still reaches Settings: %d", got.Code)
 	}
 }
