@@ -7,6 +7,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
+	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 // A tenant created by an older build lacks what this build's models add: its first
@@ -34,6 +35,14 @@ func TestTenantSchemaUpgradedOnOpen(t *testing.T) {
 // with the test.
 func reopenOlderTenant(t *testing.T, e storetest.Engine, stmts ...string) *store.DB {
 	t.Helper()
+	p, tn := olderTenant(t, e, stmts...)
+	return reopen(t, p, tn)
+}
+
+// olderTenant is reopenOlderTenant before the opening: the platform and the
+// tenant, created and made older.
+func olderTenant(t *testing.T, e storetest.Engine, stmts ...string) (*app.Platform, tenancy.Tenant) {
+	t.Helper()
 	ctx := context.Background()
 	args := []string{"--data", t.TempDir(), "--listen", "127.0.0.1:0"}
 	if e.Name == store.Postgres {
@@ -49,20 +58,33 @@ func reopenOlderTenant(t *testing.T, e storetest.Engine, stmts ...string) *store
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Provisioner.Delete(ctx, "acme") })
+	makeOlder(t, p, tn, stmts...)
+	return p, tn
+}
 
+// makeOlder runs stmts in the tenant's database as its own role and marks its
+// schema fingerprint as an older build's.
+func makeOlder(t *testing.T, p *app.Platform, tn tenancy.Tenant, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
 	db, err := p.Storage.Open(ctx, tn, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	stmts = append(stmts, "UPDATE ir_config_parameter SET value = 'older' WHERE key = 'database.schema_fingerprint'")
 	for _, stmt := range stmts {
 		if _, err := db.Write.ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	db.Close()
+}
 
-	db, err = app.OpenTenantForTest(ctx, p, tn)
+// reopen opens the tenant the way the server's router does; the database is
+// closed with the test.
+func reopen(t *testing.T, p *app.Platform, tn tenancy.Tenant) *store.DB {
+	t.Helper()
+	db, err := app.OpenTenantForTest(context.Background(), p, tn)
 	if err != nil {
 		t.Fatal(err)
 	}
