@@ -3,8 +3,10 @@ package erp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/erp"
@@ -312,6 +314,51 @@ func TestUpgradeFailedStepRollsBack(t *testing.T) {
 		}
 		if lv := levels(t, tn.DB); lv["mail"] != 3 || lv["product"] != 4 {
 			t.Fatalf("levels after the repair: %v", lv)
+		}
+	})
+}
+
+// Two nodes opening the same tenant at once run each missing step once between
+// them.
+func TestUpgradeConcurrentRunsEachStepOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		tn := erptest.Install(t, e)
+		before := tableCounts(t, tn.DB)
+		exec(t, tn.DB, "DELETE FROM ir_module_module")
+		var mu sync.Mutex
+		runs := map[string]int{}
+		mods := erp.Modules("")
+		for i := range mods {
+			for j := range mods[i].Steps {
+				key, run := fmt.Sprintf("%s %d", mods[i].Name, j+1), mods[i].Steps[j].Run
+				mods[i].Steps[j].Run = func(ctx context.Context, env *orm.Env) error {
+					mu.Lock()
+					runs[key]++
+					mu.Unlock()
+					return run(ctx, env)
+				}
+			}
+		}
+		var wg sync.WaitGroup
+		ran := make([]int, 2)
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Go(func() { ran[i], errs[i] = erp.Upgrade(context.Background(), tn.DB, tn.Reg, mods) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || ran[0]+ran[1] != totalSteps(mods) {
+			t.Fatalf("Upgrade = %v, %v; want %d steps between them", ran, errs, totalSteps(mods))
+		}
+		for k, n := range runs {
+			if n != 1 {
+				t.Errorf("step %s ran %d times", k, n)
+			}
+		}
+		if len(runs) != totalSteps(mods) {
+			t.Errorf("%d steps ran, want %d", len(runs), totalSteps(mods))
+		}
+		if after := tableCounts(t, tn.DB); !maps.Equal(before, after) {
+			t.Fatalf("counts changed:\n before %v\n after  %v", before, after)
 		}
 	})
 }

@@ -104,7 +104,7 @@ const upgradeLockKey = 7314159266
 // recorded, and the next Upgrade starts again from the failed step.
 func Upgrade(ctx context.Context, db *store.DB, reg *orm.Registry, mods []Module) (int, error) {
 	levels, err := Levels(ctx, db.Read)
-	if err != nil {
+	if err != nil || Pending(mods, levels) == 0 {
 		return 0, err
 	}
 	ran := 0
