@@ -164,9 +164,17 @@ func TestKilledMidBackup(t *testing.T) {
 			}
 			tn, _ := svc.cfg.Catalogue.Get(ctx, "acme")
 			db, _ := svc.cfg.Storage.Open(ctx, tn, 1)
+			// Streaming to the site, the object must be larger than the
+			// queue in front of the site (chunkPipeDepth writes of 1 MiB), so
+			// that the writer is still writing when the site stalls.
+			rows := 50
+			if phase == "stream" {
+				rows = 3 * chunkPipeDepth * 256
+			}
 			db.Write.Exec("CREATE TABLE blob (b BLOB)")
-			for range 50 {
-				db.Write.Exec("INSERT INTO blob VALUES (randomblob(4096))")
+			if _, err := db.Write.Exec(`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?)
+				INSERT INTO blob SELECT randomblob(4096) FROM c`, rows); err != nil {
+				t.Fatal(err)
 			}
 			db.Close()
 

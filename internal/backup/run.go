@@ -132,7 +132,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 		}
 	}
 	if verify != nil {
-		if err := s.recordTestRestore(ctx, rec, verify.result(rec.SHA256)); err != nil {
+		if err := s.recordTestRestore(ctx, rec, verify.result(rec.Size)); err != nil {
 			return rec, err
 		}
 	}

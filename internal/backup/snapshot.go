@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
@@ -324,19 +325,22 @@ func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir st
 	dst := filepath.Join(dir, "tenant.pgdump")
 	// No compression here: the archive compresses with zstd, which is
 	// faster and would gain nothing from already compressed input. The dump
-	// comes through a pipe so that it is hashed as it is written, and is
-	// not synced: it is scratch, read once by the archive.
+	// comes through a pipe in large writes and is not synced: it is
+	// scratch, in this backup's own work directory, read once by the
+	// archive, which computes the member's SHA-256 as it reads it (hashing
+	// it here as well would cost a second pass over every byte).
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return snapshot{}, fmt.Errorf("create dump: %w", err)
 	}
 	defer f.Close()
-	out := newHashedWriter(f)
+	bw := bufio.NewWriterSize(f, ioBufferSize)
+	out := &countingWriter{w: bw}
 	if err := runPG(ctx, pgDump, conn.Password, nil, out, "--format=custom", "--compress=0", "--snapshot="+snapID,
 		"--dbname="+conn.URL); err != nil {
 		return snapshot{}, err
 	}
-	if err := out.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return snapshot{}, fmt.Errorf("write dump: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -349,7 +353,6 @@ func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir st
 	if src.Size != out.n {
 		return snapshot{}, fmt.Errorf("dump is %d bytes, %d were written", src.Size, out.n)
 	}
-	src.SHA256 = out.sum()
 	return snapshot{members: []archive.Source{src}, engine: string(store.Postgres), engineVersion: serverVersion,
 		schemaVersion: version, rowCounts: counts}, nil
 }
