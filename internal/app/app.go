@@ -110,12 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platfor
 	p.Provisioner, err = tenancy.NewProvisioner(tenancy.ProvisionerConfig{
 		Catalogue: p.Catalogue, Engine: engine, DataDir: cfg.DataDir,
 		Admin: p.Control, AdminURL: cfg.DatabaseURL, Instance: p.Instance, Sealer: p.Key,
-		Initialize: func(ctx context.Context, db *store.DB, t tenancy.Tenant) error {
-			if err := erp.Install(ctx, db, p.Registry, t.AdminEmail); err != nil {
-				return err
-			}
-			return recordSchema(ctx, db, p.schema)
-		},
+		Template: p.tenantTemplate(),
 	})
 	if err != nil {
 		return nil, err
