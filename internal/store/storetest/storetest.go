@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,8 +90,52 @@ func NewPostgresDatabase(t testing.TB) string {
 	if _, err := db.Write.ExecContext(ctx, "CREATE DATABASE "+store.QuoteIdent(name)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() { DropPostgresDatabase(t, admin, name) })
+	t.Cleanup(func() {
+		dropInstanceObjects(t, admin, name)
+		DropPostgresDatabase(t, admin, name)
+	})
 	return WithDatabase(admin, name)
+}
+
+// dropInstanceObjects drops what an installation whose control database is name
+// made beside it on the server: tenant databases and templates, and their roles,
+// all named after its instance id. A database holding no installation is left alone.
+func dropInstanceObjects(t testing.TB, adminURL, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.OpenPostgres(ctx, WithDatabase(adminURL, name), store.PostgresOptions{MaxConns: 1})
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	var id string
+	if db.Read.QueryRowContext(ctx, "SELECT instance_id FROM platform WHERE id = 1").Scan(&id) != nil || id == "" {
+		return
+	}
+	for _, q := range []struct{ list, drop string }{
+		{"SELECT datname FROM pg_database WHERE datname LIKE $1", "DROP DATABASE IF EXISTS %s WITH (FORCE)"},
+		{"SELECT rolname FROM pg_roles WHERE rolname LIKE $1", "DROP ROLE IF EXISTS %s"},
+	} {
+		rows, err := db.Read.QueryContext(ctx, q.list, strings.ReplaceAll(id, "_", `\_`)+`\_%`)
+		if err != nil {
+			t.Logf("clean up installation %s: %v", id, err)
+			return
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if rows.Scan(&n) == nil {
+				names = append(names, n)
+			}
+		}
+		rows.Close()
+		for _, n := range names {
+			if _, err := db.Write.ExecContext(ctx, strings.Replace(q.drop, "%s", store.QuoteIdent(n), 1)); err != nil {
+				t.Logf("clean up installation %s: %v", id, err)
+			}
+		}
+	}
 }
 
 // DropPostgresDatabase drops a database, closing its connections first.
