@@ -53,6 +53,7 @@ func externalize(t *testing.T, f *fixture, op *oidctest.Provider, dir *ldaptest.
 	}
 	f.ui.Mount(s)
 	f.server = s
+	f.outbox.wait = f.ui.Wait
 	return f
 }
 
