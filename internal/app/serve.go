@@ -87,7 +87,8 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	if err != nil {
 		return fmt.Errorf("mail: %w", err)
 	}
-	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Mail: sender, Log: p.Log, Downloads: downloads})
+	ui, err := webui.New(webui.Config{Registry: p.Registry, Key: p.Key, Hasher: hasher, Mail: sender, Log: p.Log, Downloads: downloads,
+		FilestoreDir: p.Storage.FilestoreDir})
 	if err != nil {
 		return fmt.Errorf("web application: %w", err)
 	}

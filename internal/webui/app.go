@@ -49,6 +49,8 @@ func (u *UI) appRoute(method string, seg []string) handlerFunc {
 			return u.agedReceivables
 		}
 		return nil
+	case "logo":
+		return u.logoRoute(get, seg[1:])
 	case "picker":
 		if get && len(seg) == 3 {
 			return func(rq *request) error {
@@ -106,6 +108,8 @@ func viewRoute(u *UI, v *View, get, post bool, seg []string) handlerFunc {
 			return nil
 		}
 		switch {
+		case post && seg[2] == "logo":
+			return func(rq *request) error { return u.uploadLogo(rq, v, id) }
 		case post && seg[2] == "totals":
 			return func(rq *request) error { return u.totals(rq, v, id) }
 		case id == 0:

@@ -35,6 +35,8 @@ type formData struct {
 	CanShare  bool
 	ShareURL  string
 	Chatter   *chatterView
+	// Logo is the logo upload of a company's form.
+	Logo *logoView
 }
 
 // record is a form's values: as read, or as submitted after a refused save.
@@ -202,6 +204,16 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 			sv.Fields = append(sv.Fields, fv)
 		}
 		data.Sections = append(data.Sections, sv)
+	}
+	if v.Model == "res.company" && id != 0 && !v.ReadOnly && rq.env.Filestore() != nil {
+		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{"logo"})
+		if err != nil {
+			return nil, err
+		}
+		data.Logo = &logoView{UploadURL: data.URL + "/logo"}
+		if s, _ := recs[0]["logo"].(string); s != "" {
+			data.Logo.URL = "/odoo/logo/" + strconv.FormatInt(id, 10)
+		}
 	}
 	if v.Lines != nil {
 		lv, err := u.buildLines(rq, v, m, rec, errs)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 
@@ -94,6 +95,13 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, internalOnly bool,
 			u.errorPage(w, r, badRequestStatus(err))
 			return
 		}
+		// An upload (the company logo): the body is already capped by the server.
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			if err := r.ParseMultipartForm(2 << 20); err != nil {
+				u.errorPage(w, r, badRequestStatus(err))
+				return
+			}
+		}
 		if !rq.sess.CheckCSRF(r.PostFormValue(csrfField)) {
 			u.log.InfoContext(rq.ctx, "post refused: anti-forgery token missing or wrong", "path", r.URL.Path, "user_id", rq.sess.UserID)
 			u.errorPage(w, r, http.StatusForbidden)
@@ -112,7 +120,7 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, internalOnly bool,
 	}
 	rq.tx = tx
 	defer tx.Rollback()
-	rq.env, err = base.NewEnv(rq.ctx, tx, svc.db.Engine, u.cfg.Registry, rq.sess.UserID)
+	rq.env, err = base.NewEnv(rq.ctx, tx, svc.db.Engine, u.cfg.Registry, rq.sess.UserID, svc.envOptions...)
 	if errors.Is(err, base.ErrInactiveUser) {
 		tx.Rollback()
 		svc.sessions.Delete(rq.ctx, rq.token)
@@ -251,7 +259,9 @@ func (rq *request) flush() {
 		writeHTML(rq.w, rq.status, rq.body)
 		return
 	}
-	rq.w.Header().Set("Cache-Control", "no-store")
+	if rq.header.Get("Cache-Control") == "" {
+		rq.w.Header().Set("Cache-Control", "no-store")
+	}
 	rq.w.WriteHeader(rq.status)
 	rq.w.Write(rq.body)
 }

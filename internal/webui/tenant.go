@@ -13,6 +13,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/auth/token"
 	"github.com/instant-erp/instanterp/internal/auth/totp"
 	"github.com/instant-erp/instanterp/internal/identity"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/web"
 )
@@ -31,6 +32,8 @@ type tenantServices struct {
 	// identity is the tenant's identity service (external sign-in and its
 	// providers); its links and mails start at the request's tenant origin.
 	identity *identity.Service
+	// envOptions give record environments the tenant's filestore.
+	envOptions []orm.EnvOption
 }
 
 var errNoTenant = errors.New("request reached the application without a tenant")
@@ -41,6 +44,13 @@ func (u *UI) services(r *http.Request) (*tenantServices, error) {
 		return nil, errNoTenant
 	}
 	s := &tenantServices{name: lease.Tenant.Name, db: lease.DB}
+	if u.cfg.FilestoreDir != nil {
+		fs, err := orm.NewFilestore(u.cfg.FilestoreDir(lease.Tenant))
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", lease.Tenant.Name, err)
+		}
+		s.envOptions = append(s.envOptions, orm.WithFilestore(fs))
+	}
 	cfg := u.cfg.Sessions
 	if cfg.Now == nil {
 		cfg.Now = u.now

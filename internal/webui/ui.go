@@ -16,6 +16,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/mail"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
+	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
 // Config is what the web application needs from the composition root.
@@ -43,6 +44,9 @@ type Config struct {
 	// Downloads redeems the signed links of backup exports served at
 	// /backup/download/<token>; nil answers that route with not found.
 	Downloads BackupDownloads
+	// FilestoreDir is where a tenant keeps binary content (the company logo),
+	// tenancy.Storage.FilestoreDir; nil means binary fields are not offered.
+	FilestoreDir func(t tenancy.Tenant) string
 	// Views are the screens; nil means DefaultViews for the registry.
 	Views []*View
 	// Log receives operational logs; nil means slog.Default.

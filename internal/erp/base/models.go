@@ -81,6 +81,7 @@ func companyModel() *orm.Model {
 			{Name: "phone", Type: orm.Char},
 			{Name: "vat", Type: orm.Char, String: "Tax ID"},
 			{Name: "active", Type: orm.Boolean, Default: true},
+			{Name: "logo", Type: orm.Binary, String: "Company Logo", Help: "PNG, JPEG or WebP, at most 1 MiB; shown in the top bar and on printed documents"},
 			// The address is the company's contact's, as in Odoo; it is edited there.
 			{Name: "street", Type: orm.Char, Related: "partner_id.street"},
 			{Name: "street2", Type: orm.Char, Related: "partner_id.street2"},
@@ -89,6 +90,7 @@ func companyModel() *orm.Model {
 			{Name: "country_id", Type: orm.Many2one, Comodel: "res.country", Related: "partner_id.country_id", String: "Country"},
 		},
 		SQLConstraints: []orm.SQLConstraint{{Name: "name_uniq", Fields: []string{"name"}, Message: "the company name must be unique"}},
+		Checks:         []orm.Check{{Name: "logo_image", Fields: []string{"logo"}, Func: checkCompanyLogo}},
 	}
 }
 
