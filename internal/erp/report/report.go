@@ -7,13 +7,18 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/go-pdf/fpdf"
 
 	"github.com/instant-erp/instanterp/internal/erp/account"
+	"github.com/instant-erp/instanterp/internal/erp/base"
 	"github.com/instant-erp/instanterp/internal/erp/money"
 	"github.com/instant-erp/instanterp/internal/erp/sale"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
@@ -34,6 +39,10 @@ type document struct {
 	footer    []string
 	amountDue string
 	dueLabel  string
+	// logo is the company's logo as PNG or JPEG (logoType), nil when it has none
+	// or it cannot be printed (WebP).
+	logo     []byte
+	logoType string
 }
 
 type line struct {
@@ -56,6 +65,9 @@ func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 	d := &document{title: "Quotation " + account.Str(o["name"]), currency: pairName(o["currency_id"])}
 	if s := o["state"]; s == sale.StateSale || s == sale.StateCancel {
 		d.title = "Order " + account.Str(o["name"])
+	}
+	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(o["company_id"])); err != nil {
+		return nil, err
 	}
 	if d.company, err = companyBlock(ctx, env, account.M2O(o["company_id"])); err != nil {
 		return nil, err
@@ -170,6 +182,9 @@ func Invoice(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 		kind = "Cancelled " + kind
 	}
 	d := &document{title: strings.TrimSpace(kind + " " + name), currency: pairName(m["currency_id"])}
+	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(m["company_id"])); err != nil {
+		return nil, err
+	}
 	if d.company, err = companyBlock(ctx, env, account.M2O(m["company_id"])); err != nil {
 		return nil, err
 	}
@@ -287,6 +302,49 @@ func companyBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error)
 	return out, nil
 }
 
+// companyLogo returns the company's logo ready for the PDF: a PNG re-encoded
+// (8 bits, not interlaced: what the PDF writer reads) or a JPEG as it is. The
+// logo is read as the system, like the company's address; an environment
+// without the tenant's filestore, a WebP logo or none at all print no logo.
+func companyLogo(ctx context.Context, env *orm.Env, id int64) ([]byte, string, error) {
+	if env.Filestore() == nil || id == 0 {
+		return nil, "", nil
+	}
+	c, err := env.Sudo().Read(ctx, "res.company", []int64{id}, []string{"logo"})
+	if err != nil {
+		return nil, "", err
+	}
+	s, _ := c[0]["logo"].(string)
+	if s == "" {
+		return nil, "", nil
+	}
+	data, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
+	}
+	ct, err := base.CheckImage(data)
+	if err != nil {
+		return nil, "", nil // not an image we print; the model refuses such logos anyway
+	}
+	switch ct {
+	case base.ImageJPEG:
+		return data, "JPG", nil
+	case base.ImagePNG:
+		img, err := png.Decode(bytes.NewReader(data))
+		if err != nil {
+			return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
+		}
+		flat := image.NewNRGBA(img.Bounds())
+		draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Src)
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, flat); err != nil {
+			return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
+		}
+		return buf.Bytes(), "PNG", nil
+	}
+	return nil, "", nil
+}
+
 // partnerBlock is a partner's name and postal address. The partner is read as the
 // system: a document the user may read shows its customer's address.
 func partnerBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error) {
@@ -331,6 +389,17 @@ func render(d *document) ([]byte, error) {
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	text := func(s string) string { return tr(strings.Map(printable, s)) }
 	pdf.AddPage()
+	if d.logo != nil {
+		// Top right, 40 mm wide at most and 20 mm high, above the address lines.
+		opts := fpdf.ImageOptions{ImageType: d.logoType, ReadDpi: false}
+		info := pdf.RegisterImageOptionsReader("logo", opts, bytes.NewReader(d.logo))
+		if pdf.Err() {
+			return nil, fmt.Errorf("render %s: logo: %w", d.title, pdf.Error())
+		}
+		w, h := info.Width(), info.Height()
+		scale := min(40/w, 20/h)
+		pdf.ImageOptions("logo", 195-w*scale, 15, w*scale, h*scale, false, opts, 0, "")
+	}
 
 	pdf.SetFont("Helvetica", "B", 12)
 	for i, l := range d.company {
