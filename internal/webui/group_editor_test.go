@@ -55,12 +55,14 @@ func signedOut(c *client) bool {
 }
 
 // The groups modules seed cannot be deleted from the group editor, alone or with
-// another group, and nothing is deleted; a group the administrator created can be.
+// another group, and nothing changes; a group the administrator created can be,
+// which ends its members' sessions.
 func TestGroupEditorKeepsModuleGroups(t *testing.T) {
 	eachEngine(t, func(t *testing.T, f *fixture) {
 		groups := f.groupIDs(base.GroupUser, base.GroupSystem, base.GroupPortal, sale.GroupSalesman, account.GroupBilling)
 		admin := f.signIn("admin")
-		w := admin.post("/odoo/groups/new", url.Values{"name": {"Temporary"}})
+		member := f.signIn("user")
+		w := admin.post("/odoo/groups/new", url.Values{"name": {"Temporary"}, "users": {fmt.Sprint(f.uid["user"])}})
 		if w.Code != http.StatusSeeOther {
 			t.Fatalf("create group: %d %s", w.Code, w.Body)
 		}
@@ -82,8 +84,17 @@ func TestGroupEditorKeepsModuleGroups(t *testing.T) {
 		if !f.groupExists(customID) {
 			t.Fatal("a refused deletion deleted the other group selected")
 		}
+		if signedOut(member) {
+			t.Fatal("a refused deletion ended the other group's members' sessions")
+		}
 		if w := admin.post("/odoo/groups/selection", url.Values{"ids": {custom}, "op": {"delete"}}); w.Code != http.StatusSeeOther || f.groupExists(customID) {
 			t.Fatalf("delete the administrator's own group: %d %s", w.Code, w.Body)
+		}
+		if !signedOut(member) {
+			t.Fatal("a member of the deleted group is still signed in")
+		}
+		if signedOut(admin) {
+			t.Fatal("the administrator was signed out")
 		}
 	})
 }

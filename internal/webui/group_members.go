@@ -11,15 +11,25 @@ func groupMembers(rq *request, model string, id int64, vals map[string]any) ([]i
 	if _, sets := vals["users"]; model != "res.groups" || id == 0 || !sets {
 		return nil, nil
 	}
-	// Membership is bookkeeping here, not data shown: read it whole, whichever
-	// users the editor may see.
-	recs, err := rq.env.Sudo().Read(rq.ctx, "res.groups", []int64{id}, []string{"users"})
-	if err != nil || len(recs) == 0 {
+	return membersOf(rq, []int64{id})
+}
+
+// membersOf returns the users of the groups, each once, never nil. Membership is
+// bookkeeping here, not data shown: it is read whole, whichever users the
+// editor may see.
+func membersOf(rq *request, groups []int64) ([]int64, error) {
+	recs, err := rq.env.Sudo().Read(rq.ctx, "res.groups", groups, []string{"users"})
+	if err != nil {
 		return nil, err
 	}
-	members, _ := recs[0]["users"].([]int64)
-	if members == nil {
-		members = []int64{}
+	members := []int64{}
+	for _, r := range recs {
+		users, _ := r["users"].([]int64)
+		for _, uid := range users {
+			if !slices.Contains(members, uid) {
+				members = append(members, uid)
+			}
+		}
 	}
 	return members, nil
 }
@@ -32,15 +42,23 @@ func endRemovedMembersSessions(rq *request, id int64, before []int64) error {
 	if before == nil {
 		return nil
 	}
-	recs, err := rq.env.Sudo().Read(rq.ctx, "res.groups", []int64{id}, []string{"users"})
-	if err != nil || len(recs) == 0 {
+	after, err := membersOf(rq, []int64{id})
+	if err != nil {
 		return err
 	}
-	after, _ := recs[0]["users"].([]int64)
+	var removed []int64
 	for _, uid := range before {
-		if slices.Contains(after, uid) {
-			continue
+		if !slices.Contains(after, uid) {
+			removed = append(removed, uid)
 		}
+	}
+	return endSessionsOf(rq, removed)
+}
+
+// endSessionsOf ends the sessions of the users, in the request's transaction,
+// except the one this request came with.
+func endSessionsOf(rq *request, users []int64) error {
+	for _, uid := range users {
 		if _, err := rq.svc.sessions.DeleteOthersTx(rq.ctx, rq.tx, uid, keepIfSelf(rq, uid)); err != nil {
 			return err
 		}
