@@ -72,6 +72,9 @@ type Config struct {
 	// ServerVersion is reported by version() and session info.
 	ServerVersion string
 	Now           func() time.Time
+	// FilestoreDir is where a tenant keeps binary content (tenancy.Storage's);
+	// nil means calls cannot read or write binary fields that hold content.
+	FilestoreDir func(t tenancy.Tenant) string
 }
 
 // API is the external API's HTTP handlers.
@@ -84,6 +87,7 @@ type API struct {
 	log      *slog.Logger
 	version  string
 	now      func() time.Time
+	fsDir    func(t tenancy.Tenant) string
 	perKey   *rateLimiter
 	perAddr  *rateLimiter
 	docs     *docPages
@@ -132,7 +136,7 @@ func New(cfg Config) (*API, error) {
 	}
 	return &API{
 		reg: cfg.Registry, tenants: cfg.Tenants, auth: cfg.Auth, sessions: cfg.Sessions,
-		limits: l, log: cfg.Log, version: cfg.ServerVersion, now: cfg.Now,
+		limits: l, log: cfg.Log, version: cfg.ServerVersion, now: cfg.Now, fsDir: cfg.FilestoreDir,
 		perKey: newRateLimiter(l.PerKey, cfg.Now), perAddr: newRateLimiter(l.PerAddress, cfg.Now),
 		docs: docs,
 	}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -105,10 +106,18 @@ func (a *API) execute(ctx context.Context, lease *tenancy.Lease, p Principal, c 
 	ctx, cancel := context.WithTimeout(ctx, a.limits.CallTimeout)
 	defer cancel()
 	db := lease.DB
+	var opts []orm.EnvOption
+	if a.fsDir != nil {
+		fs, err := orm.NewFilestore(a.fsDir(lease.Tenant))
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", lease.Tenant.Name, err)
+		}
+		opts = append(opts, orm.WithFilestore(fs))
+	}
 	var result any
 	for attempt := 0; ; attempt++ {
 		err = a.inTx(ctx, db, readOnly, func(tx *sql.Tx) error {
-			env, err := base.NewEnv(ctx, tx, db.Engine, a.reg, p.UID)
+			env, err := base.NewEnv(ctx, tx, db.Engine, a.reg, p.UID, opts...)
 			if errors.Is(err, base.ErrInactiveUser) {
 				return accessDenied()
 			}

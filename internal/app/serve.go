@@ -70,7 +70,8 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 		return err
 	}
 	accounts := &api.Accounts{Registry: p.Registry, Hasher: hasher}
-	rpc, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Log: p.Log})
+	rpc, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Log: p.Log,
+		FilestoreDir: p.Storage.FilestoreDir})
 	if err != nil {
 		return fmt.Errorf("external API: %w", err)
 	}

@@ -106,7 +106,8 @@ func Start(tb testing.TB, opts Options) *Platform {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Limits: opts.Limits, Log: log})
+	a, err := api.New(api.Config{Registry: p.Registry, Tenants: router, Auth: accounts, Sessions: accounts, Limits: opts.Limits, Log: log,
+		FilestoreDir: p.Storage.FilestoreDir})
 	if err != nil {
 		tb.Fatal(err)
 	}
