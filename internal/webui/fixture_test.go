@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,8 +33,12 @@ import (
 // The password of every test user.
 const testPassword = "a long and unusual passphrase 42"
 
-// hasher is shared by the tests: hashing at the production cost is what makes
-// sign-in slow, so each fixture hashes its few passwords once.
+// testRounds is the PBKDF2 cost of the shared hasher. At the production cost one
+// sign-in takes seconds under the race detector, and the tests sign in hundreds of
+// times; TestSignInAtProductionCost signs in at the full cost.
+const testRounds = 1000
+
+// hasher is shared by the tests, which hash their few passwords once.
 var (
 	hasherOnce sync.Once
 	hasher     *password.Hasher
@@ -44,7 +49,7 @@ var (
 func sharedHasher(t testing.TB) (*password.Hasher, string) {
 	hasherOnce.Do(func() {
 		var err error
-		if hasher, err = password.NewHasher(0); err != nil {
+		if hasher, err = password.NewTestHasher(testRounds); err != nil {
 			panic(err)
 		}
 		if testHash, err = hasher.Hash(testPassword); err != nil {
@@ -105,17 +110,25 @@ func newFixture(t testing.TB, tenants ...string) *fixture {
 // --database-url for a PostgreSQL platform.
 func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 	t.Helper()
+	h, _ := sharedHasher(t)
+	return newFixtureHasher(t, h, args, tenants...)
+}
+
+// newFixtureHasher is newFixtureArgs with the application hashing with h. Without
+// arguments the data directory is a copy of a template provisioned once per list of
+// tenants, test users included: provisioning is most of the cost of a fixture.
+func newFixtureHasher(t testing.TB, h *password.Hasher, args []string, tenants ...string) *fixture {
+	t.Helper()
 	if len(tenants) == 0 {
 		tenants = []string{"acme"}
 	}
-	fs := config.NewFlagSet("test", config.Common|config.Server, io.Discard)
-	if err := fs.Parse(append([]string{"--data", t.TempDir(), "--max-body-bytes", "1048576"}, args...)); err != nil {
-		t.Fatal(err)
+	data := t.TempDir()
+	var tpl *platformTemplate
+	if len(args) == 0 {
+		tpl = sharedTemplate(t, tenants)
+		tpl.copyTo(t, data)
 	}
-	cfg, err := fs.Load(func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testConfig(t, data, args)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	p, err := app.Open(context.Background(), cfg, log)
@@ -123,10 +136,8 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	for _, n := range tenants {
-		if _, err := p.Provisioner.Create(context.Background(), n, "admin@example.com"); err != nil {
-			t.Fatal(err)
-		}
+	if tpl == nil {
+		provision(t, p, tenants)
 	}
 	router := tenancy.NewRouter(tenancy.RouterConfig{Catalogue: p.Catalogue, Open: p.Storage.Open})
 	t.Cleanup(func() { router.Close() })
@@ -134,7 +145,6 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := sharedHasher(t)
 	f := &fixture{t: t, platform: p, server: s, outbox: &outbox{}, logs: logs, uid: map[string]int64{}, router: router, db: map[string]*store.DB{}}
 	// The production limits, with the address window widened to an hour: hashing at
 	// full cost under the race detector can take longer than a minute for ten tries.
@@ -146,10 +156,37 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 	}
 	f.outbox.wait = f.ui.Wait
 	f.ui.Mount(s)
+	if tpl != nil {
+		f.uid, f.otherPartner = maps.Clone(tpl.uid), tpl.otherPartner
+		return f
+	}
 	for _, n := range tenants {
 		f.seedUsers(n)
 	}
 	return f
+}
+
+// testConfig is the configuration of a test platform over the data directory.
+func testConfig(t testing.TB, data string, args []string) *config.Config {
+	t.Helper()
+	fs := config.NewFlagSet("test", config.Common|config.Server, io.Discard)
+	if err := fs.Parse(append([]string{"--data", data, "--max-body-bytes", "1048576"}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := fs.Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func provision(t testing.TB, p *app.Platform, tenants []string) {
+	t.Helper()
+	for _, n := range tenants {
+		if _, err := p.Provisioner.Create(context.Background(), n, "admin@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (o *outbox) Send(ctx context.Context, msg mailMessage) error {
