@@ -39,17 +39,29 @@ func (s *fileSite) DataCentre() string { return s.spec.DataCentre }
 func (s *fileSite) Close() error       { return s.root.Close() }
 
 func (s *fileSite) Put(ctx context.Context, key string, r io.Reader) (Object, error) {
+	return s.putHashed(ctx, key, r, true)
+}
+
+// PutUnhashed is Put without the SHA-256 (Object.SHA256 is empty), for a
+// caller that reads the object back with Verify before it counts: the
+// read-back proves what is stored, and hashing on the way in as well would
+// cost a second pass over every byte.
+func (s *fileSite) PutUnhashed(ctx context.Context, key string, r io.Reader) (Object, error) {
+	return s.putHashed(ctx, key, r, false)
+}
+
+func (s *fileSite) putHashed(ctx context.Context, key string, r io.Reader, hashed bool) (Object, error) {
 	if err := ValidateKey(key); err != nil {
 		return Object{}, err
 	}
-	obj, err := s.put(ctx, key, r)
+	obj, err := s.put(ctx, key, r, hashed)
 	if err != nil {
 		return Object{}, fmt.Errorf("put %s on site %s: %w", key, s.spec.Name, err)
 	}
 	return obj, nil
 }
 
-func (s *fileSite) put(ctx context.Context, key string, r io.Reader) (obj Object, err error) {
+func (s *fileSite) put(ctx context.Context, key string, r io.Reader, hashed bool) (obj Object, err error) {
 	dir, base := path.Split(key)
 	dir = strings.TrimSuffix(dir, "/")
 	if dir == "" {
@@ -78,6 +90,9 @@ func (s *fileSite) put(ctx context.Context, key string, r io.Reader) (obj Object
 		w = s.wrapWriter(f)
 	}
 	hr := newHashingReader(ctx, r)
+	if !hashed {
+		hr.hash = nil
+	}
 	// Large writes: os.File.ReadFrom would fall back to 32 KiB pieces.
 	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, hr, make([]byte, copyBufferSize)); err != nil {
 		if hr.err != nil {

@@ -99,7 +99,8 @@ func (c contextReader) Read(p []byte) (int, error) {
 }
 
 // hashingReader counts and hashes what is read through it, so Put can
-// report what it stored without a second read.
+// report what it stored without a second read. With a nil hash it only
+// counts.
 type hashingReader struct {
 	r    io.Reader
 	hash hash.Hash
@@ -113,7 +114,9 @@ func newHashingReader(ctx context.Context, r io.Reader) *hashingReader {
 
 func (h *hashingReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
-	h.hash.Write(p[:n])
+	if h.hash != nil {
+		h.hash.Write(p[:n])
+	}
 	h.n += int64(n)
 	if err != nil && err != io.EOF {
 		h.err = err
@@ -121,4 +124,10 @@ func (h *hashingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (h *hashingReader) sum() string { return hex.EncodeToString(h.hash.Sum(nil)) }
+// sum is the hash of what was read; empty when the reader does not hash.
+func (h *hashingReader) sum() string {
+	if h.hash == nil {
+		return ""
+	}
+	return hex.EncodeToString(h.hash.Sum(nil))
+}
