@@ -72,9 +72,24 @@ func Install(ctx context.Context, db *store.DB, reg *orm.Registry, adminEmail st
 
 // Upgrade brings an existing tenant's seeds forward: it runs, each in its own
 // transaction, the seed steps of mods (Modules("") but for tests) that the tenant
-// has not recorded, and returns how many ran. The schema must be upgraded first.
+// has not recorded, and returns how many ran; then it adds the fields of models
+// added since to the field catalogue. The schema must be upgraded first.
 // A failed step is a *seed.StepError naming module and step; it was rolled back
 // and the tenant stays at the level before it.
 func Upgrade(ctx context.Context, db *store.DB, reg *orm.Registry, mods []seed.Module) (int, error) {
-	return seed.Upgrade(ctx, db, reg, mods)
+	ran, err := seed.Upgrade(ctx, db, reg, mods)
+	if err != nil {
+		return ran, err
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		env, err := reg.NewEnv(tx, db.Engine, orm.Identity{})
+		if err != nil {
+			return err
+		}
+		return base.SyncFields(ctx, env.Sudo())
+	})
+	if err != nil {
+		return ran, fmt.Errorf("refresh the field catalogue: %w", err)
+	}
+	return ran, nil
 }

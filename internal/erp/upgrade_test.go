@@ -362,3 +362,22 @@ func TestUpgradeConcurrentRunsEachStepOnce(t *testing.T) {
 		}
 	})
 }
+
+// The fields of a model added after the tenant was created reach the field
+// catalogue on upgrade, though the catalogue's step ran long before.
+func TestUpgradeAddsNewModelsToFieldCatalogue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		tn := erptest.Install(t, e)
+		before := tableCounts(t, tn.DB)
+		exec(t, tn.DB, "DELETE FROM ir_model_fields WHERE model = 'mail.message'")
+		if got := tableCounts(t, tn.DB)["ir_model_fields"]; got >= before["ir_model_fields"] {
+			t.Fatalf("no field removed: %d", got)
+		}
+		if ran, err := erp.Upgrade(context.Background(), tn.DB, tn.Reg, erp.Modules("")); err != nil || ran != 0 {
+			t.Fatalf("Upgrade = %d, %v", ran, err)
+		}
+		if after := tableCounts(t, tn.DB); !maps.Equal(before, after) {
+			t.Fatalf("counts after the upgrade:\n before %v\n after  %v", before, after)
+		}
+	})
+}

@@ -30,7 +30,7 @@ func Module(adminEmail string) seed.Module {
 		{Name: "record rules", Run: func(ctx context.Context, env *orm.Env) error {
 			return seed.Rules(ctx, env, "base", baseRules())
 		}},
-		{Name: "field catalogue", Run: syncFields},
+		{Name: "field catalogue", Run: SyncFields},
 	}}
 }
 
@@ -170,8 +170,9 @@ func seedCompany(ctx context.Context, env *orm.Env, adminEmail string) error {
 	return err
 }
 
-// syncFields records in ir.model.fields every field of every model it lacks.
-func syncFields(ctx context.Context, env *orm.Env) error {
+// SyncFields records in ir.model.fields every field of every model it lacks; an
+// upgrade calls it after adding models or fields. env must be Sudo.
+func SyncFields(ctx context.Context, env *orm.Env) error {
 	reg := env.Registry()
 	models, err := env.SearchRead(ctx, "ir.model", domain.Domain{}, []string{"model"}, orm.SearchOptions{})
 	if err != nil {

@@ -2,6 +2,8 @@ package seed
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,16 +98,12 @@ func Ref(ctx context.Context, env *orm.Env, xmlID string) (model string, id int6
 		return "", 0, false, fmt.Errorf("external id %q has no module", xmlID)
 	}
 	rb := &store.DB{Engine: env.Engine()}
-	rows, err := env.Tx().QueryContext(ctx, rb.Rebind("SELECT model, res_id FROM ir_model_data WHERE module = ? AND name = ?"), module, name)
+	err = env.Tx().QueryRowContext(ctx, rb.Rebind("SELECT model, res_id FROM ir_model_data WHERE module = ? AND name = ?"), module, name).Scan(&model, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
 	if err != nil {
 		return "", 0, false, fmt.Errorf("read external id %s: %w", xmlID, err)
-	}
-	if rows.Next() {
-		err = rows.Scan(&model, &id)
-	}
-	rows.Close()
-	if err != nil || id == 0 {
-		return "", 0, false, err
 	}
 	live, err := env.Sudo().Search(ctx, model, Leaf("id", "=", id), orm.SearchOptions{IncludeArchived: true})
 	if err != nil {
