@@ -1,6 +1,10 @@
 // Package seed writes what a business module installs into a tenant: groups,
 // access rights, record rules and sequences, all through the ORM as the system.
-// Modules describe them as data; Install functions call these with a Sudo env.
+// Modules describe them as data in numbered steps (Module, Step); Apply runs them
+// at install and Upgrade runs those a tenant lacks, recording each module's level
+// in ir_module_module. Rights and rules are known by external ids (ir_model_data)
+// and groups by their xml id, so a step run again adds only what is missing and
+// changes nothing a tenant already has.
 package seed
 
 import (
