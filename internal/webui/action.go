@@ -128,6 +128,10 @@ func (u *UI) totals(rq *request, v *View, id int64) error {
 			ans.Error = e
 			break
 		}
+		// The lines' own message names the line and the column.
+		if e, ok := sub.errs[v.Lines.Field]; ok {
+			ans.Error = e
+		}
 	} else {
 		err = rq.discard(func() error {
 			rid, err := u.apply(rq, v, id, sub.vals)

@@ -212,6 +212,12 @@ func TestOrderLineTaxes(t *testing.T) {
 	if n := f.count("sale.order", nil); n != orders {
 		t.Errorf("refused orders were stored: %d, want %d", n, orders)
 	}
+	// The preview tells which line and column are refused, and stores nothing.
+	bad := orderWithLine(lt, product)
+	bad["line-0-tax_id"] = idValues(lt.foreign)
+	if pv := c.post("/odoo/sales/new/totals", bad); pv.Code != 200 || !strings.Contains(pv.Body.String(), `"error":"line 1, Taxes: pick from the list`) {
+		t.Errorf("preview with another company's tax: %d %s", pv.Code, pv.Body)
+	}
 	// The search offers the company's sale taxes only.
 	for q, wantIn := range map[string]bool{"Eco": true, "Foreign": false, "Purchase": false} {
 		w := c.get("/odoo/picker/sales/order_line.tax_id?q=" + url.QueryEscape(q))
