@@ -47,6 +47,16 @@ func TestContactTags(t *testing.T) {
 			t.Errorf("%s: want %s and not %s", q.query, q.want, q.not)
 		}
 	}
+	grouped := c.get("/odoo/contacts?g=category_id").Body.String()
+	if !strings.Contains(grouped, "VIP &lt;script&gt;") || !strings.Contains(grouped, "None") ||
+		!strings.Contains(grouped, "gf=category_id&amp;gv="+tag) {
+		t.Errorf("contacts grouped by tag: %s", grouped)
+	}
+	narrowed := c.get("/odoo/contacts?gf=category_id&gv=" + tag).Body.String()
+	if !strings.Contains(narrowed, "Tagged Ltd") || strings.Contains(narrowed, "Plain Ltd") {
+		t.Errorf("contacts of the tag: %s", narrowed)
+	}
+	checkNoInjectedMarkup(t, "contacts grouped by tag", []byte(grouped))
 	var got []int64
 	f.sudo("acme", func(ctx context.Context, env *orm.Env) error {
 		var id int64

@@ -131,7 +131,7 @@ func groupValue(f *orm.Field, s string) (any, error) {
 		return false, nil
 	}
 	switch f.Type {
-	case orm.Many2one, orm.Integer:
+	case orm.Many2one, orm.Many2many, orm.Integer:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, errBadRequest
@@ -299,6 +299,9 @@ func (u *UI) listGroups(rq *request, v *View, m *orm.Model, dom domain.Domain, l
 		f, _ := m.Field(s)
 		data.GroupSums = append(data.GroupSums, f.Label())
 	}
+	if f, _ := m.Field(lq.GroupBy); f.Type == orm.Many2many {
+		return u.listTagGroups(rq, v, f, dom, lq, data)
+	}
 	groups, err := rq.env.ReadGroup(rq.ctx, v.Model, dom, aggs, []string{lq.GroupBy}, orm.GroupOptions{Limit: pageSize})
 	if err != nil {
 		return err
@@ -329,6 +332,40 @@ func (u *UI) listGroups(rq *request, v *View, m *orm.Model, dom domain.Domain, l
 			sf, _ := m.Field(s)
 			lg.Sums = append(lg.Sums, formatValue(sf, g[s]))
 		}
+		data.Groups = append(data.Groups, lg)
+	}
+	return nil
+}
+
+// listTagGroups groups by a many2many field (contact tags): a record is in the
+// group of each of its tags, and in None when it has none. The tags are the
+// first ones the user may read, by name; the counts are the user's searches.
+func (u *UI) listTagGroups(rq *request, v *View, f *orm.Field, dom domain.Domain, lq listQuery, data *listData) error {
+	tags, err := rq.env.NameSearch(rq.ctx, f.Comodel, "", domain.Domain{}, "ilike", pageSize)
+	if err != nil {
+		return err
+	}
+	type group struct {
+		key, label string
+		value      any
+	}
+	var groups []group
+	for _, t := range tags {
+		name, _ := t[1].(string)
+		groups = append(groups, group{key: strconv.FormatInt(t[0].(int64), 10), label: name, value: t[0]})
+	}
+	groups = append(groups, group{key: "false", label: "None", value: false})
+	for _, g := range groups {
+		count, err := rq.env.SearchCount(rq.ctx, v.Model, domain.AndAll(dom, leaf(f.Name, "=", g.value)), orm.SearchOptions{})
+		if err != nil {
+			return err
+		}
+		if count == 0 {
+			continue
+		}
+		lg := listGroup{Label: g.label, Count: count, URL: lq.url(v, func(c *listQuery) {
+			c.GroupBy, c.GroupField, c.GroupValue, c.Page = "", lq.GroupBy, g.key, 1
+		}), Sums: make([]string, len(v.Sum))}
 		data.Groups = append(data.Groups, lg)
 	}
 	return nil

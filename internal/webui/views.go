@@ -28,7 +28,7 @@ func contactViews() []*View {
 			{Name: "untagged", Label: "Untagged", Domain: []any{[]any{"category_id", "=", false}}},
 			{Name: "archived", Label: "Archived", Domain: []any{[]any{"active", "=", false}}},
 		},
-		GroupBy: []string{"country_id", "company_id", "is_company"},
+		GroupBy: []string{"country_id", "company_id", "is_company", "category_id"},
 		Sections: []Section{
 			{Title: "", Fields: []string{"name", "is_company", "parent_id", "email", "phone", "mobile", "website", "category_id"}},
 			{Title: "Address", Fields: []string{"street", "street2", "zip", "city", "country_id"}},
