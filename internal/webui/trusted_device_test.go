@@ -23,8 +23,11 @@ import (
 
 const trustCookie = "__Host-trusted-device"
 
-// eachEngine runs fn on a platform over SQLite and on one over PostgreSQL.
+// eachEngine runs fn on a platform over SQLite and on one over PostgreSQL. The test
+// runs in parallel with the other tests on both engines: provisioning the PostgreSQL
+// platform, most of such a test, waits on the server rather than on this process.
 func eachEngine(t *testing.T, fn func(t *testing.T, f *fixture), tenants ...string) {
+	t.Parallel()
 	if len(tenants) == 0 {
 		tenants = []string{"acme"}
 	}
