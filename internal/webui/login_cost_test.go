@@ -16,6 +16,7 @@ import (
 // the production hasher and a 600,000-round stored hash, which must verify with one
 // derivation and stay as it is.
 func TestSignInAtProductionCost(t *testing.T) {
+	t.Parallel()
 	h, err := password.NewHasher(0)
 	if err != nil {
 		t.Fatal(err)

@@ -170,6 +170,9 @@ func companyLogo(tok html.Token) bool {
 // The corpus stored in every text field renders inert in every list, form and
 // portal page: no element, attribute or URL from the data.
 func TestXSSCorpusRendersInert(t *testing.T) {
+	// The longest test outside the browser ones: it overlaps with the tests that wait
+	// on PostgreSQL.
+	t.Parallel()
 	f := newFixture(t)
 	payloads := loadPayloads(t)
 	pages := f.xssPages(t, payloads)
