@@ -19,7 +19,7 @@ func coreModels() []*Model {
 			Name: "res.groups", Description: "Access Groups", Order: "name",
 			Fields: []*Field{
 				{Name: "name", Type: Char, Required: true},
-				{Name: "xml_id", Type: Char, String: "External ID", Help: "stable identifier used by field-level groups, e.g. base.group_user"},
+				{Name: "xml_id", Type: Char, String: "External ID", Readonly: true, Help: "stable identifier used by field-level groups, e.g. base.group_user"},
 				{Name: "comment", Type: Text},
 				{Name: "implied_ids", Type: Many2many, Comodel: "res.groups", Relation: "res_groups_implied_rel", Column1: "gid", Column2: "hid", String: "Inherits",
 					Help: "users of this group are automatically members of these groups"},

@@ -63,7 +63,7 @@ type Field struct {
 	Help   string
 
 	Required bool
-	Readonly bool // refused in Write from outside; computed fields are readonly
+	Readonly bool // set only by module code (Sudo): refused in Create and Write from users; computed fields are readonly
 	Index    bool
 	// NoCopy leaves the field out of Copy. One2many and automatic fields are never copied.
 	NoCopy bool

@@ -50,6 +50,9 @@ func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op
 		if f.automatic || f.Name == "id" || f.Related != "" || f.Compute != nil {
 			return nil, validationf(m.Name, f.Name, "the field is computed and cannot be written")
 		}
+		if f.Readonly && !e.su {
+			return nil, validationf(m.Name, f.Name, "the field is read-only")
+		}
 		if f.Secret && !e.su {
 			return nil, &AccessError{Model: m.Name, Operation: op, Field: f.Name, reason: "secret fields are set by their own procedure"}
 		}

@@ -63,3 +63,47 @@ func TestModuleGroupsCannotBeDeleted(t *testing.T) {
 		})
 	})
 }
+
+// An external id cannot be cleared or changed by a user, the administrator
+// included, so the guard above cannot be talked round by renaming the group first;
+// nor can a user give a new group a module's external id.
+func TestGroupExternalIDsAreReadOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		tn := install(t, e)
+		admin := tn.adminOf()
+		var system int64
+		tn.sudo(func(ctx context.Context, env *orm.Env) error {
+			ids, err := env.Search(ctx, "res.groups", leaf("xml_id", "=", GroupSystem), orm.SearchOptions{Limit: 1})
+			if err != nil || len(ids) != 1 {
+				return errors.Join(err, errors.New("no settings group"))
+			}
+			system = ids[0]
+			return nil
+		})
+		for name, op := range map[string]func(ctx context.Context, env *orm.Env) error{
+			"clear": func(ctx context.Context, env *orm.Env) error {
+				return env.Write(ctx, "res.groups", []int64{system}, map[string]any{"xml_id": false})
+			},
+			"change": func(ctx context.Context, env *orm.Env) error {
+				return env.Write(ctx, "res.groups", []int64{system}, map[string]any{"xml_id": "custom.group"})
+			},
+			"create with a module's id": func(ctx context.Context, env *orm.Env) error {
+				_, err := env.Create(ctx, "res.groups", []map[string]any{{"name": "Impostor", "xml_id": GroupSystem}})
+				return err
+			},
+		} {
+			err := tn.as(admin, op)
+			var ve *orm.ValidationError
+			if !errors.As(err, &ve) || !strings.Contains(err.Error(), "read-only") {
+				t.Errorf("%s: %v, want a read-only refusal", name, err)
+			}
+		}
+		tn.sudo(func(ctx context.Context, env *orm.Env) error {
+			n, err := env.SearchCount(ctx, "res.groups", leaf("xml_id", "=", GroupSystem), orm.SearchOptions{})
+			if err != nil || n != 1 {
+				t.Errorf("groups with the settings group's id: %d %v", n, err)
+			}
+			return nil
+		})
+	})
+}
