@@ -118,7 +118,9 @@ func (e *Env) applyCommands(ctx context.Context, f *Field, id int64, cmds []comm
 
 func (e *Env) currentLinks(ctx context.Context, f *Field, co *Model, id int64) ([]int64, error) {
 	if f.Type == One2many {
-		return e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE %s = ? ORDER BY "id"`, quote(co.Table), quote(f.InverseName)), id)
+		only, args := f.onlySQL("t")
+		return e.queryIDs(ctx, fmt.Sprintf(`SELECT t."id" FROM %s t WHERE t.%s = ?%s ORDER BY t."id"`, quote(co.Table), quote(f.InverseName), only),
+			append([]any{id}, args...)...)
 	}
 	return e.queryIDs(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE %s = ? ORDER BY 1`, quote(f.Column2), quote(f.Relation), quote(f.Column1)), id)
 }
@@ -150,6 +152,9 @@ func (e *Env) applyOne2many(ctx context.Context, f *Field, co *Model, id int64, 
 			vals[k] = v
 		}
 		vals[f.InverseName] = id
+		if err := f.fillOnly(vals); err != nil {
+			return err
+		}
 		_, err := e.create(ctx, co, []map[string]any{vals}, depth+1)
 		return err
 	case cmdUpdate:
@@ -168,6 +173,9 @@ func (e *Env) applyOne2many(ctx context.Context, f *Field, co *Model, id int64, 
 		}
 		return detach(c.id)
 	case cmdLink:
+		if err := e.checkOnly(ctx, f, co, []int64{c.id}); err != nil {
+			return err
+		}
 		return e.write(ctx, co, []int64{c.id}, map[string]any{f.InverseName: id}, depth+1)
 	case cmdClear, cmdSet:
 		links, err := e.currentLinks(ctx, f, co, id)
@@ -190,6 +198,9 @@ func (e *Env) applyOne2many(ctx context.Context, f *Field, co *Model, id int64, 
 				}
 			}
 			if len(add) > 0 {
+				if err := e.checkOnly(ctx, f, co, add); err != nil {
+					return err
+				}
 				return e.write(ctx, co, add, map[string]any{f.InverseName: id}, depth+1)
 			}
 		}

@@ -258,7 +258,9 @@ func (c *compiler) path(m *Model, alias string, f *Field, rest []string, op doma
 // x2many field of the record aliased alias; the elements are aliased sub.
 func (c *compiler) x2manyJoin(alias string, f *Field, co *Model, sub string) (string, string) {
 	if f.Type == One2many {
-		return quote(co.Table) + " " + sub, fmt.Sprintf(`%s.%s = %s."id"`, sub, quote(f.InverseName), alias)
+		only, args := f.onlySQL(sub)
+		c.args = append(c.args, args...)
+		return quote(co.Table) + " " + sub, fmt.Sprintf(`%s.%s = %s."id"%s`, sub, quote(f.InverseName), alias, only)
 	}
 	rel := c.alias()
 	from := fmt.Sprintf(`%s %s JOIN %s %s ON %s."id" = %s.%s`, quote(f.Relation), rel, quote(co.Table), sub, sub, rel, quote(f.Column2))

@@ -99,6 +99,12 @@ type Field struct {
 	OnDelete OnDelete // many2one: default SetNull (Restrict when Required)
 	// InverseName is the many2one on the comodel a one2many mirrors.
 	InverseName string
+	// Only narrows a one2many to the comodel's records whose field holds one of
+	// the listed values, e.g. an invoice's product lines among its journal
+	// items: reads and searches see only them, commands reach only them, and the
+	// records it creates or links must hold one of the values (the first when
+	// none is given).
+	Only map[string][]string
 	// Relation, Column1, Column2 name a many2many's link table and its columns
 	// (this model's id, then the comodel's); derived when empty.
 	Relation string
@@ -206,6 +212,9 @@ func (f *Field) validate(model string) error {
 	}
 	if f.Size < 0 {
 		return fmt.Errorf("field %s.%s: negative size", model, f.Name)
+	}
+	if len(f.Only) > 0 && f.Type != One2many {
+		return fmt.Errorf("field %s.%s: only a one2many can be narrowed by Only", model, f.Name)
 	}
 	if f.Related != "" && f.Compute != nil {
 		return fmt.Errorf("field %s.%s: a field is either related or computed", model, f.Name)

@@ -268,13 +268,15 @@ func (e *Env) displayNames(ctx context.Context, m *Model, ids []int64) (map[int6
 func (e *Env) x2manyIDs(ctx context.Context, f *Field, ids []int64) (map[int64][]int64, error) {
 	co := e.reg.models[f.Comodel]
 	var q string
+	args := int64Args(ids)
 	if f.Type == One2many {
-		q = fmt.Sprintf(`SELECT t.%s, t."id" FROM %s t WHERE t.%s IN (%s)`, quote(f.InverseName), quote(co.Table), quote(f.InverseName), placeholders(len(ids)))
+		only, onlyArgs := f.onlySQL("t")
+		q = fmt.Sprintf(`SELECT t.%s, t."id" FROM %s t WHERE t.%s IN (%s)%s`, quote(f.InverseName), quote(co.Table), quote(f.InverseName), placeholders(len(ids)), only)
+		args = append(args, onlyArgs...)
 	} else {
 		q = fmt.Sprintf(`SELECT r.%s, t."id" FROM %s r JOIN %s t ON t."id" = r.%s WHERE r.%s IN (%s)`,
 			quote(f.Column1), quote(f.Relation), quote(co.Table), quote(f.Column2), quote(f.Column1), placeholders(len(ids)))
 	}
-	args := int64Args(ids)
 	if co.HasActive() {
 		q += ` AND t."active" = ?`
 		args = append(args, e.d.boolParam(true))

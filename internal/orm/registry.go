@@ -280,6 +280,12 @@ func (r *Registry) resolveModel(m *Model) error {
 			if !ok || inv.Type != Many2one || inv.Comodel != m.Name || !inv.IsStored() {
 				return fmt.Errorf("field %s.%s: inverse %s.%s must be a stored many2one to %s", m.Name, f.Name, co.Name, f.InverseName, m.Name)
 			}
+			for name, values := range f.Only {
+				g, ok := co.fields[name]
+				if !ok || (g.Type != Char && g.Type != Selection) || !g.IsStored() || len(values) == 0 {
+					return fmt.Errorf("field %s.%s: Only needs stored char or selection fields of %s with values, not %q", m.Name, f.Name, co.Name, name)
+				}
+			}
 		case Many2many:
 			if f.Relation == "" {
 				if co == m {

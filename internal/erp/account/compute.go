@@ -107,22 +107,6 @@ func uniq(ids []int64) []int64 {
 	return out
 }
 
-func computeInvoiceLines(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "in", ids, "display_type", "=", LineProduct), []string{"move_id"}, orm.SearchOptions{Order: "sequence, id"})
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int64]any, len(ids))
-	for _, id := range ids {
-		out[id] = []int64{}
-	}
-	for _, r := range recs {
-		m := M2O(r["move_id"])
-		out[m] = append(out[m].([]int64), r["id"].(int64))
-	}
-	return out, nil
-}
-
 // moveContext is what computing a move's amounts needs to know about it.
 type moveContext struct {
 	moveType    string
