@@ -55,6 +55,11 @@ type ComputeFunc func(ctx context.Context, env *Env, ids []int64) (map[int64]any
 // DefaultFunc returns a field's default for a new record.
 type DefaultFunc func(ctx context.Context, env *Env) (any, error)
 
+// DefaultForFunc returns a field's default for a new record from the values it
+// is created with (those given, and the defaults of fields declared before it).
+// The values are as the caller gave them: check their types.
+type DefaultForFunc func(ctx context.Context, env *Env, vals map[string]any) (any, error)
+
 // Field declares one field of a model.
 type Field struct {
 	Name   string
@@ -84,6 +89,9 @@ type Field struct {
 	Default any
 	// DefaultFunc computes a default when Default is nil.
 	DefaultFunc DefaultFunc
+	// DefaultFor computes a default from the record's other values, e.g. an
+	// invoice's journal from its type and company.
+	DefaultFor DefaultForFunc
 	// DefaultExpr is a default written as a sandboxed CEL expression, e.g.
 	// "today()" or "company_id". It may read uid, company_id, company_ids, now()
 	// and today() (the Env's clock, the user's time zone), nothing else. It is
@@ -220,13 +228,13 @@ func (f *Field) validate(model string) error {
 		return fmt.Errorf("field %s.%s: a field is either related or computed", model, f.Name)
 	}
 	defaults := 0
-	for _, set := range []bool{f.Default != nil, f.DefaultFunc != nil, f.DefaultExpr != ""} {
+	for _, set := range []bool{f.Default != nil, f.DefaultFunc != nil, f.DefaultFor != nil, f.DefaultExpr != ""} {
 		if set {
 			defaults++
 		}
 	}
 	if defaults > 1 {
-		return fmt.Errorf("field %s.%s: give one of Default, DefaultFunc and DefaultExpr", model, f.Name)
+		return fmt.Errorf("field %s.%s: give one of Default, DefaultFunc, DefaultFor and DefaultExpr", model, f.Name)
 	}
 	if f.DefaultExpr != "" && (f.IsX2Many() || f.Type == Binary) {
 		return fmt.Errorf("field %s.%s: a %s field cannot have a default expression", model, f.Name, f.Type)

@@ -163,8 +163,14 @@ func (e *Env) addDefaults(ctx context.Context, m *Model, vals map[string]any) (m
 		switch {
 		case f.Default != nil:
 			out[f.Name] = f.Default
-		case f.DefaultFunc != nil:
-			v, err := f.DefaultFunc(ctx, e)
+		case f.DefaultFunc != nil || f.DefaultFor != nil:
+			var v any
+			var err error
+			if f.DefaultFunc != nil {
+				v, err = f.DefaultFunc(ctx, e)
+			} else {
+				v, err = f.DefaultFor(ctx, e, out)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("default of %s.%s: %w", m.Name, f.Name, err)
 			}

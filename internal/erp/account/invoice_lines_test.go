@@ -110,3 +110,47 @@ func TestInvoiceLinesAsOdooClientsWriteThem(t *testing.T) {
 }
 
 func sorted(ids []int64) []int64 { return slices.Sorted(slices.Values(ids)) }
+
+// A customer invoice or credit note created with only a type, a customer and its
+// lines gets its company's sales journal and currency, as Odoo clients expect; an
+// entry of another type must still name its journal, and a company id that does
+// not exist is refused, not defaulted round.
+func TestInvoiceJournalAndCurrencyDefaults(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		b := newBooks(t, e)
+		if err := b.As(b.Admin, func(ctx context.Context, env *orm.Env) error {
+			cur, err := account.CompanyCurrency(ctx, env, b.company)
+			if err != nil {
+				return err
+			}
+			line := []any{[]any{0, 0, map[string]any{"name": "Consulting", "quantity": 1.0, "price_unit": "10"}}}
+			for _, typ := range []string{account.TypeInvoice, account.TypeRefund} {
+				ids, err := env.Create(ctx, account.Move, []map[string]any{{"move_type": typ, "partner_id": b.customer, "invoice_line_ids": line}})
+				if err != nil {
+					t.Errorf("%s without a journal: %v", typ, err)
+					continue
+				}
+				m := readMove(t, ctx, env, ids[0], "journal_id", "currency_id")
+				if account.M2O(m["journal_id"]) != b.sales || account.M2O(m["currency_id"]) != cur {
+					t.Errorf("%s defaults: %v, want journal %d and currency %d", typ, m, b.sales, cur)
+				}
+			}
+			for name, vals := range map[string]map[string]any{
+				"entry without a journal": {"move_type": account.TypeEntry},
+				"unknown company":         {"move_type": account.TypeInvoice, "partner_id": b.customer, "company_id": int64(999999)},
+				"company not an id":       {"move_type": account.TypeInvoice, "partner_id": b.customer, "company_id": "main"},
+			} {
+				_, err := env.Create(ctx, account.Move, []map[string]any{vals})
+				var ve *orm.ValidationError
+				var ae *orm.AccessError
+				var me *orm.MissingError
+				if !errors.As(err, &ve) && !errors.As(err, &ae) && !errors.As(err, &me) {
+					t.Errorf("%s: %v, want a refusal naming the values", name, err)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
