@@ -3,7 +3,6 @@ package webui
 import (
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -53,48 +52,7 @@ func (u *UI) formCompany(rq *request, v *View, id int64, rec record) (int64, err
 // its multi-select: the current tags, then what the column offers.
 func (u *UI) fillLineTags(rq *request, lt *LineTags, f *orm.Field, fv *fieldView, ids []int64, company int64) error {
 	co, _ := u.cfg.Registry.Model(f.Comodel)
-	if len(ids) > 0 {
-		readable, err := rq.env.Search(rq.ctx, f.Comodel, leaf("id", "in", int64sAny(ids)), orm.SearchOptions{IncludeArchived: true})
-		if err != nil {
-			return fmt.Errorf("tags of %s: %w", f.Name, err)
-		}
-		names := map[int64]string{}
-		if len(readable) > 0 {
-			recs, err := rq.env.Read(rq.ctx, f.Comodel, readable, []string{"display_name"})
-			if err != nil {
-				return fmt.Errorf("name tags of %s: %w", f.Name, err)
-			}
-			for _, r := range recs {
-				names[r["id"].(int64)], _ = r["display_name"].(string)
-			}
-		}
-		for _, id := range ids {
-			name, ok := names[id]
-			if !ok {
-				name = "Restricted record"
-			}
-			fv.TagList = append(fv.TagList, tagView{ID: id, Name: name})
-		}
-	}
-	if fv.Readonly {
-		return nil
-	}
-	for _, t := range fv.TagList {
-		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name, Selected: true})
-	}
-	found, err := rq.env.NameSearch(rq.ctx, f.Comodel, "", tagChoices(lt, co, company), "ilike", maxTagOptions)
-	if err != nil {
-		return fmt.Errorf("tag options of %s: %w", f.Name, err)
-	}
-	for _, p := range found {
-		id := p[0].(int64)
-		if slices.Contains(ids, id) {
-			continue
-		}
-		name, _ := p[1].(string)
-		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(id, 10), Label: name})
-	}
-	return nil
+	return fillTagsOffering(rq, f, fv, ids, tagChoices(lt, co, company))
 }
 
 // pickable returns which of ids the user may put in a tags column: the ones the

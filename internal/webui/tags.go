@@ -36,6 +36,12 @@ func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 	if len(ids) > maxTags {
 		ids = ids[:maxTags]
 	}
+	return fillTagsOffering(rq, f, fv, ids, domain.Domain{})
+}
+
+// fillTagsOffering names the tags ids, as fillTags does, and offers the records
+// of choices as options.
+func fillTagsOffering(rq *request, f *orm.Field, fv *fieldView, ids []int64, choices domain.Domain) error {
 	if len(ids) > 0 {
 		readable, err := rq.env.Search(rq.ctx, f.Comodel, leaf("id", "in", int64sAny(ids)), orm.SearchOptions{IncludeArchived: true})
 		if err != nil {
@@ -65,7 +71,7 @@ func (u *UI) fillTags(rq *request, f *orm.Field, fv *fieldView, val any) error {
 	for _, t := range fv.TagList {
 		fv.Options = append(fv.Options, option{Value: strconv.FormatInt(t.ID, 10), Label: t.Name, Selected: true})
 	}
-	found, err := rq.env.NameSearch(rq.ctx, f.Comodel, "", domain.Domain{}, "ilike", maxTagOptions)
+	found, err := rq.env.NameSearch(rq.ctx, f.Comodel, "", choices, "ilike", maxTagOptions)
 	if err != nil {
 		return fmt.Errorf("tag options of %s: %w", f.Name, err)
 	}
