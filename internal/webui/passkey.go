@@ -241,21 +241,15 @@ func (u *UI) loginPasskeyOptions(w http.ResponseWriter, r *http.Request) {
 // tooManyPasskeyStarts answers a passwordless start from a locked-out address.
 const tooManyPasskeyStarts = "Too many sign-in attempts from your network. Wait a few minutes, then try again."
 
-// countPasswordlessStart limits passwordless starts per source address. Anyone
-// may start one and each start stores a ceremony, so starts count against the
-// address in the sign-in throttle like failed sign-ins, and a locked-out address
-// stores nothing. ok is false while the address is locked out, retry then being
-// the seconds left.
+// countPasswordlessStart limits passwordless starts per source address: anyone
+// may start one and each start stores a ceremony. ok is false while the address
+// has started too many, retry then being the seconds left.
 func (u *UI) countPasswordlessStart(ctx context.Context, svc *tenantServices) (retry int, ok bool, err error) {
-	addr := web.ClientIP(ctx).String()
 	var locked *throttle.LockedError
-	switch err := svc.throttle.Check(ctx, addr, ""); {
+	switch err := svc.throttle.RecordStart(ctx, web.ClientIP(ctx).String()); {
 	case errors.As(err, &locked):
 		return max(1, int(locked.Until.Sub(u.now()).Seconds()+0.5)), false, nil
 	case err != nil:
-		return 0, false, err
-	}
-	if err := svc.throttle.RecordFailure(ctx, addr, ""); err != nil {
 		return 0, false, err
 	}
 	return 0, true, nil

@@ -27,12 +27,12 @@ func (f *fixture) ceremonies(tenant string) int {
 }
 
 // An attacker starting passwordless sign-ins from one address to fill the ceremony
-// table is refused once the address reaches the sign-in throttle's limit: the next
+// table is refused once the address reaches the throttle's limit on starts: the next
 // start answers 429 and stores nothing, for a fresh browser on that address too,
 // while another address still starts.
 func TestPasswordlessStartsAreLimitedPerAddress(t *testing.T) {
 	const path = "/web/login/passkey/options"
-	limit := throttle.DefaultConfig().Address.Failures // what the fixture uses
+	limit := throttle.DefaultConfig().Start.Failures // what the fixture uses
 	eachEngine(t, func(t *testing.T, f *fixture) {
 		attacker := f.client()
 		attacker.addr = "198.51.100.7:50000"

@@ -320,7 +320,7 @@ func (u *UI) bansPage(rq *request) error {
 func (u *UI) liftBan(rq *request) error {
 	kind := throttle.Kind(rq.r.PostFormValue("kind"))
 	subject := rq.r.PostFormValue("subject")
-	if (kind != throttle.KindAddress && kind != throttle.KindAccount) || subject == "" || len(subject) > throttle.MaxLoginLength {
+	if (kind != throttle.KindAddress && kind != throttle.KindAccount && kind != throttle.KindStart) || subject == "" || len(subject) > throttle.MaxLoginLength {
 		return errBadRequest
 	}
 	if _, err := rq.svc.throttle.Lift(rq.ctx, kind, subject); err != nil {

@@ -27,6 +27,10 @@ type Kind string
 const (
 	KindAddress Kind = "address"
 	KindAccount Kind = "account"
+	// KindStart counts, per address, sign-ins started without a login (a
+	// passwordless passkey start stores a ceremony): not failures, but what an
+	// address may ask of the server for nothing.
+	KindStart Kind = "start"
 )
 
 // MaxLoginLength bounds the login text kept as an account subject.
@@ -49,22 +53,29 @@ func (l Limit) validate(name string) error {
 	return nil
 }
 
-// Config holds both rules and the clock.
+// Config holds the rules and the clock.
 type Config struct {
 	Address Limit
 	Account Limit
-	Now     func() time.Time
+	// Start limits sign-ins started without a login per address; the zero
+	// value means DefaultConfig's.
+	Start Limit
+	Now   func() time.Time
 }
 
 // DefaultConfig: 10 failures in 60 s from one address, or 20 failures in an hour on
-// one account, lock out.
+// one account, lock out; so do 30 passwordless starts in 60 s from one address
+// (an office behind one address signs in with passkeys far less often).
 func DefaultConfig() Config {
 	return Config{
 		Address: Limit{Failures: 10, Window: time.Minute, FirstLock: time.Minute, MaxLock: time.Hour},
 		Account: Limit{Failures: 20, Window: time.Hour, FirstLock: 15 * time.Minute, MaxLock: 24 * time.Hour},
+		Start:   defaultStart,
 		Now:     time.Now,
 	}
 }
+
+var defaultStart = Limit{Failures: 30, Window: time.Minute, FirstLock: time.Minute, MaxLock: 15 * time.Minute}
 
 // LockedError is returned by Check while a subject is locked out. Its message is fit
 // for the user; Kind and Until are for logs and the admin.
@@ -94,6 +105,12 @@ func New(db *store.DB, cfg Config) (*Throttle, error) {
 		return nil, err
 	}
 	if err := cfg.Account.validate("account"); err != nil {
+		return nil, err
+	}
+	if cfg.Start == (Limit{}) {
+		cfg.Start = defaultStart
+	}
+	if err := cfg.Start.validate("start"); err != nil {
 		return nil, err
 	}
 	if cfg.Now == nil {
@@ -222,6 +239,38 @@ func lockDuration(limit Limit, n int64) time.Duration {
 	return min(d, limit.MaxLock)
 }
 
+// RecordStart counts a sign-in started from address without a login, or
+// returns a *LockedError (and counts nothing) while the address has started too
+// many. It is separate from failures: passkey users behind one address do not
+// lock each other out of typing passwords, nor the other way round.
+func (t *Throttle) RecordStart(ctx context.Context, address string) error {
+	addrKey, _, err := Subjects(address, "")
+	if err != nil {
+		return err
+	}
+	now := t.cfg.Now()
+	err = t.db.InTx(ctx, func(tx *sql.Tx) error {
+		var until int64
+		err := tx.QueryRowContext(ctx, t.db.Rebind("SELECT locked_until FROM auth_lockout WHERE kind = ? AND subject = ? AND locked_until > ?"),
+			KindStart, addrKey, now.Unix()).Scan(&until)
+		if err == nil {
+			return &LockedError{Kind: KindStart, Until: time.Unix(until, 0)}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return t.fail(ctx, tx, KindStart, addrKey, t.cfg.Start, now)
+	})
+	var locked *LockedError
+	if errors.As(err, &locked) {
+		return locked
+	}
+	if err != nil {
+		return fmt.Errorf("record sign-in start: %w", err)
+	}
+	return nil
+}
+
 // RecordSuccess resets the account's failure count and lock-out history. The
 // address counter is left alone: one valid account must not let an address that is
 // guessing other accounts' passwords start over.
@@ -278,7 +327,7 @@ func (t *Throttle) Bans(ctx context.Context) ([]Ban, error) {
 // Lift ends a lock-out and forgets the subject's failures and history. It reports
 // whether there was anything to lift.
 func (t *Throttle) Lift(ctx context.Context, kind Kind, subject string) (bool, error) {
-	if kind != KindAddress && kind != KindAccount {
+	if kind != KindAddress && kind != KindAccount && kind != KindStart {
 		return false, fmt.Errorf("lift ban: unknown kind %q", kind)
 	}
 	var lifted bool
@@ -306,8 +355,8 @@ func (t *Throttle) Lift(ctx context.Context, kind Kind, subject string) (bool, e
 // longer matters. A periodic job calls it.
 func (t *Throttle) Prune(ctx context.Context) (int64, error) {
 	now := t.cfg.Now()
-	oldest := now.Add(-max(t.cfg.Address.Window, t.cfg.Account.Window)).Unix()
-	forget := now.Add(-max(t.cfg.Address.MaxLock, t.cfg.Account.MaxLock)).Unix()
+	oldest := now.Add(-max(t.cfg.Address.Window, t.cfg.Account.Window, t.cfg.Start.Window)).Unix()
+	forget := now.Add(-max(t.cfg.Address.MaxLock, t.cfg.Account.MaxLock, t.cfg.Start.MaxLock)).Unix()
 	var total int64
 	err := t.db.InTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, t.db.Rebind("DELETE FROM auth_login_failure WHERE at <= ?"), oldest)

@@ -316,3 +316,52 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// Passwordless starts are limited per address on their own: the start past the
+// limit is refused and counts nothing, password sign-ins from the address are not
+// held back by them nor they by failed passwords, and the lock ends.
+func TestStartsLimitedApartFromFailures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		ctx := context.Background()
+		c := newClock()
+		th := newThrottle(t, migrated(t, e.Open(t)), c)
+		limit := throttle.DefaultConfig().Start.Failures
+		for i := range limit {
+			if err := th.RecordStart(ctx, "203.0.113.7"); err != nil {
+				t.Fatalf("start %d: %v", i+1, err)
+			}
+		}
+		until := lockedUntil(t, th.RecordStart(ctx, "203.0.113.7"), throttle.KindStart)
+		if want := c.Now().Add(time.Minute); !until.Equal(want) {
+			t.Fatalf("starts locked until %v, want %v", until, want)
+		}
+		if err := th.Check(ctx, "203.0.113.7", "alice"); err != nil {
+			t.Fatalf("password sign-in held back by starts: %v", err)
+		}
+		if err := th.RecordStart(ctx, "198.51.100.1"); err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+		fail(t, th, 10, "198.51.100.1", "bob")
+		lockedUntil(t, th.Check(ctx, "198.51.100.1", "bob"), throttle.KindAddress)
+		if err := th.RecordStart(ctx, "198.51.100.1"); err != nil {
+			t.Fatalf("start held back by failed passwords: %v", err)
+		}
+		if lifted, err := th.Lift(ctx, throttle.KindStart, "203.0.113.7"); !lifted || err != nil {
+			t.Fatalf("lift the start ban: %v %v", lifted, err)
+		}
+		if err := th.RecordStart(ctx, "203.0.113.7"); err != nil {
+			t.Fatalf("after the lift: %v", err)
+		}
+		for range limit - 1 {
+			th.RecordStart(ctx, "203.0.113.7")
+		}
+		lockedUntil(t, th.RecordStart(ctx, "203.0.113.7"), throttle.KindStart)
+		c.Advance(2*time.Minute + time.Second)
+		if err := th.RecordStart(ctx, "203.0.113.7"); err != nil {
+			t.Fatalf("after the lock: %v", err)
+		}
+		if err := th.RecordStart(ctx, "not an address"); err == nil {
+			t.Fatal("a start from a malformed address was counted")
+		}
+	})
+}
