@@ -12,6 +12,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/erp"
+	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
@@ -87,11 +88,30 @@ func adoptAdmin(ctx context.Context, db *store.DB, reg *orm.Registry, email stri
 		if !ok {
 			return fmt.Errorf("the template's administrator has no contact")
 		}
+		last, err := su.Search(ctx, mail.MessageModel, domain.Domain{}, orm.SearchOptions{Order: "id desc", Limit: 1})
+		if err != nil {
+			return err
+		}
 		if err := su.Write(ctx, "res.users", ids, map[string]any{"login": email, "email": email}); err != nil {
 			return fmt.Errorf("set the administrator's login: %w", err)
 		}
 		if err := su.Write(ctx, "res.partner", []int64{partner}, map[string]any{"email": email}); err != nil {
 			return fmt.Errorf("set the administrator's email: %w", err)
+		}
+		// The change from the placeholder is not the tenant's history: the
+		// contact's history starts with the tenant's own address.
+		after := domain.Domain{}
+		if len(last) == 1 {
+			if after, err = domain.FromValue([]any{[]any{"id", ">", last[0]}}, domain.Limits{}); err != nil {
+				return err
+			}
+		}
+		placeholder, err := su.Search(ctx, mail.MessageModel, after, orm.SearchOptions{})
+		if err != nil {
+			return err
+		}
+		if err := su.Unlink(ctx, mail.MessageModel, placeholder); err != nil {
+			return fmt.Errorf("drop the placeholder's history: %w", err)
 		}
 		return nil
 	})

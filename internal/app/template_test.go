@@ -17,6 +17,9 @@ type tenantFacts struct {
 	UUID, Secret string
 	Logins       []string // res_users.login
 	Emails       []string // res_partner.email, set ones
+	// Tracked are the old and new values in the change history that name the
+	// template's placeholder administrator.
+	Tracked []string
 }
 
 func readFacts(t *testing.T, db *store.DB) tenantFacts {
@@ -37,6 +40,8 @@ func readFacts(t *testing.T, db *store.DB) tenantFacts {
 	}{
 		{"SELECT login FROM res_users ORDER BY login", &f.Logins},
 		{"SELECT email FROM res_partner WHERE email IS NOT NULL ORDER BY email", &f.Emails},
+		{"SELECT COALESCE(old_value_char, '') || ' -> ' || COALESCE(new_value_char, '') FROM mail_tracking_value " +
+			"WHERE old_value_char LIKE '%template.invalid%' OR new_value_char LIKE '%template.invalid%'", &f.Tracked},
 	} {
 		rows, err := db.Read.QueryContext(ctx, q.sql)
 		if err != nil {
@@ -95,6 +100,9 @@ func TestTenantsFromTemplateAreTheirOwn(t *testing.T) {
 		}
 		if !slices.Equal(a.Emails, []string{"admin@acme.example.com"}) || !slices.Equal(g.Emails, []string{"admin@globex.example.com"}) {
 			t.Fatalf("contact emails: %v %v", a.Emails, g.Emails)
+		}
+		if len(a.Tracked)+len(g.Tracked) > 0 {
+			t.Fatalf("the administrator's history names the template's placeholder: %v %v", a.Tracked, g.Tracked)
 		}
 
 		var tpl *store.DB
