@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,9 +64,6 @@ func newTestPlatform(t *testing.T, engine store.Engine, install bool) *testPlatf
 	inst, err := tenancy.OpenInstance(ctx, p.control, key, time.Now())
 	if err != nil {
 		t.Fatal(err)
-	}
-	if engine == store.Postgres {
-		t.Cleanup(func() { dropInstance(t, p.control, inst) })
 	}
 	p.catalogue = tenancy.NewCatalogue(p.control, nil)
 	cfg := tenancy.ProvisionerConfig{Catalogue: p.catalogue, Engine: engine, DataDir: data,
@@ -176,34 +172,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// dropInstance removes the PostgreSQL databases and roles of the test's tenants.
-func dropInstance(t *testing.T, admin *store.DB, inst tenancy.Instance) {
-	ctx := context.Background()
-	for _, q := range []struct{ list, drop string }{
-		{"SELECT datname FROM pg_database WHERE datname LIKE $1", "DROP DATABASE IF EXISTS %s WITH (FORCE)"},
-		{"SELECT rolname FROM pg_roles WHERE rolname LIKE $1", "DROP ROLE IF EXISTS %s"},
-	} {
-		rows, err := admin.Read.QueryContext(ctx, q.list, inst.ID+"\\_%")
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		var names []string
-		for rows.Next() {
-			var n string
-			if rows.Scan(&n) == nil {
-				names = append(names, n)
-			}
-		}
-		rows.Close()
-		for _, n := range names {
-			if _, err := admin.Write.ExecContext(ctx, strings.Replace(q.drop, "%s", store.QuoteIdent(n), 1)); err != nil {
-				t.Errorf("cleanup %s: %v", n, err)
-			}
-		}
 	}
 }
 
