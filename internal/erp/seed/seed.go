@@ -100,6 +100,24 @@ func ModelID(ctx context.Context, env *orm.Env, model string) (int64, error) {
 	return ids[0], nil
 }
 
+// lookups reads what Rights and Rules resolve their declarations against: the
+// module's external ids of model, and the tenant's model and group ids.
+func lookups(ctx context.Context, su *orm.Env, module, model string) (*externalIDs, map[string]int64, map[string]int64, error) {
+	x, err := loadExternalIDs(ctx, su, module, model)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	models, err := modelIDs(ctx, su)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	groups, err := groupIDs(ctx, su)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return x, models, groups, nil
+}
+
 // Rights creates the access rights of module the tenant lacks. Each is known by
 // an external id (module.access_<model>_<group>); one the tenant already has is
 // left as it is, and so is one an administrator deleted. On a tenant seeded
@@ -107,15 +125,7 @@ func ModelID(ctx context.Context, env *orm.Env, model string) (int64, error) {
 // group is taken as the seeded one instead of adding a second.
 func Rights(ctx context.Context, env *orm.Env, module string, rights []Right) error {
 	su := env.Sudo()
-	x, err := loadExternalIDs(ctx, su, module, "ir.model.access")
-	if err != nil {
-		return err
-	}
-	models, err := modelIDs(ctx, su)
-	if err != nil {
-		return err
-	}
-	groups, err := groupIDs(ctx, su)
+	x, models, groups, err := lookups(ctx, su, module, "ir.model.access")
 	if err != nil {
 		return err
 	}
@@ -191,15 +201,7 @@ func Rights(ctx context.Context, env *orm.Env, module string, rights []Right) er
 // same domain and groups, is taken as the seeded one.
 func Rules(ctx context.Context, env *orm.Env, module string, rules []Rule) error {
 	su := env.Sudo()
-	x, err := loadExternalIDs(ctx, su, module, "ir.rule")
-	if err != nil {
-		return err
-	}
-	models, err := modelIDs(ctx, su)
-	if err != nil {
-		return err
-	}
-	groups, err := groupIDs(ctx, su)
+	x, models, groups, err := lookups(ctx, su, module, "ir.rule")
 	if err != nil {
 		return err
 	}
