@@ -12,6 +12,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/erp/base"
+	"github.com/instant-erp/instanterp/internal/erp/erptest"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/store"
@@ -27,16 +28,7 @@ var seededTables = []string{
 }
 
 func seededCounts(t *testing.T, db *store.DB) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, table := range seededTables {
-		var n int
-		if err := db.Read.QueryRowContext(context.Background(), `SELECT count(*) FROM "`+table+`"`).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
+	return erptest.TableCounts(t, db, seededTables)
 }
 
 // readMessagesAsAdmin reads mail.message through the ORM as the tenant's

@@ -27,16 +27,7 @@ var seededTables = []string{
 }
 
 func tableCounts(t *testing.T, db *store.DB) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, table := range seededTables {
-		var n int
-		if err := db.Read.QueryRowContext(context.Background(), `SELECT count(*) FROM "`+table+`"`).Scan(&n); err != nil {
-			t.Fatalf("count %s: %v", table, err)
-		}
-		out[table] = n
-	}
-	return out
+	return erptest.TableCounts(t, db, seededTables)
 }
 
 func levels(t *testing.T, db *store.DB) map[string]int {

@@ -146,3 +146,18 @@ func (tn *Tenant) MainCompany() int64 {
 	})
 	return id
 }
+
+// TableCounts counts the rows of each table, for tests that check a step added
+// nothing (or exactly what it should).
+func TableCounts(t testing.TB, db *store.DB, tables []string) map[string]int {
+	t.Helper()
+	out := make(map[string]int, len(tables))
+	for _, table := range tables {
+		var n int
+		if err := db.Read.QueryRowContext(context.Background(), `SELECT count(*) FROM "`+table+`"`).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		out[table] = n
+	}
+	return out
+}
