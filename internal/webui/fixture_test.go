@@ -312,10 +312,17 @@ func (c *client) do(method, target string, form url.Values, header ...string) *h
 		body = strings.NewReader(form.Encode())
 	}
 	r := httptest.NewRequest(method, target, body)
-	r.Host, r.RemoteAddr = c.host, c.addr
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return c.send(r, header...)
+}
+
+// send sends r from the client's address with its cookies and the extra header
+// pairs, and keeps the cookies and anti-forgery token of the answer.
+func (c *client) send(r *http.Request, header ...string) *httptest.ResponseRecorder {
+	c.f.t.Helper()
+	r.Host, r.RemoteAddr = c.host, c.addr
 	for _, ck := range c.cookies {
 		r.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
 	}

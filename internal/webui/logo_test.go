@@ -61,24 +61,8 @@ func (c *client) upload(target, field, filename, declared string, data []byte, e
 	}
 	mw.Close()
 	r := httptest.NewRequest("POST", target, &body)
-	r.Host, r.RemoteAddr = c.host, c.addr
 	r.Header.Set("Content-Type", mw.FormDataContentType())
-	for _, ck := range c.cookies {
-		r.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})
-	}
-	w := httptest.NewRecorder()
-	c.f.server.ServeHTTP(w, r)
-	for _, ck := range w.Result().Cookies() {
-		if ck.MaxAge < 0 {
-			delete(c.cookies, ck.Name)
-		} else {
-			c.cookies[ck.Name] = ck
-		}
-	}
-	if m := csrfPattern.FindStringSubmatch(w.Body.String()); m != nil {
-		c.csrf = htmlUnescape(m[1])
-	}
-	return w
+	return c.send(r)
 }
 
 func logoPNG(t *testing.T) []byte {
