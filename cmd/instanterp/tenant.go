@@ -192,13 +192,14 @@ func adminAccess(e env, p *app.Platform, t tenancy.Tenant, adminPassword string)
 	return nil
 }
 
-// loadDemo loads the demo data set into an existing tenant.
+// loadDemo loads the demo data set into an existing tenant, opened as the server
+// opens it (brought to this build's seed level first).
 func loadDemo(ctx context.Context, p *app.Platform, name string) (demo.Summary, error) {
 	t, err := p.Catalogue.Get(ctx, name)
 	if err != nil {
 		return demo.Summary{}, err
 	}
-	db, err := p.Storage.Open(ctx, t, 2)
+	db, err := p.OpenTenant(ctx, t, 2)
 	if err != nil {
 		return demo.Summary{}, err
 	}

@@ -120,7 +120,9 @@ func mailTransport(cfg *config.Config) string {
 }
 
 // openIdentity opens an active tenant's database and its identity service; the
-// returned function closes the database.
+// returned function closes the database. The tenant is opened as the server
+// opens it (app.Platform.OpenTenant), so a tenant an older build created gets the
+// seed steps it lacks before any of its users is touched.
 func openIdentity(ctx context.Context, p *app.Platform, name string) (*identity.Service, func(), error) {
 	t, err := p.Catalogue.Get(ctx, name)
 	if err != nil {
@@ -129,7 +131,7 @@ func openIdentity(ctx context.Context, p *app.Platform, name string) (*identity.
 	if t.State != tenancy.Active {
 		return nil, nil, fmt.Errorf("tenant %s is %s", name, t.State)
 	}
-	db, err := p.Storage.Open(ctx, t, 2)
+	db, err := p.OpenTenant(ctx, t, 2)
 	if err != nil {
 		return nil, nil, err
 	}

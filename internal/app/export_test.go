@@ -10,7 +10,7 @@ import (
 
 // OpenTenantForTest opens a tenant the way the server's router does.
 func OpenTenantForTest(ctx context.Context, p *Platform, t tenancy.Tenant) (*store.DB, error) {
-	return p.openTenant(ctx, t, 1)
+	return p.OpenTenant(ctx, t, 1)
 }
 
 // InstallEachTenantForTest makes p's provisioner install the ERP into every new

@@ -35,7 +35,7 @@ type Listening struct {
 func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listening)) error {
 	cfg := p.Config
 	router := tenancy.NewRouter(tenancy.RouterConfig{
-		Catalogue: p.Catalogue, Open: p.openTenant, MaxOpen: cfg.MaxOpenTenants,
+		Catalogue: p.Catalogue, Open: p.OpenTenant, MaxOpen: cfg.MaxOpenTenants,
 	})
 	defer router.Close()
 	routerCtx, stopRouter := context.WithCancel(ctx)

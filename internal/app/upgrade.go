@@ -51,16 +51,18 @@ func schemaFingerprint(reg *orm.Registry, seeds []seed.Module) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// openTenant opens a tenant's database for the router and, on the first open after
-// an upgrade of the program, brings its schema forward (additive changes only) and
-// runs the seed steps it lacks (erp.Upgrade). When nothing changed this costs one
-// read.
+// OpenTenant opens a tenant's database to work on its records: the server's
+// router opens every tenant through it, and so do the commands that act on a
+// tenant's users or data, so that no one works on a tenant below the seed level
+// of the running build. On the first open after an upgrade of the program it
+// brings the schema forward (additive changes only) and runs the seed steps the
+// tenant lacks (erp.Upgrade). When nothing changed this costs one read.
 //
 // A seed step that fails was rolled back: the tenant keeps this build's schema and
-// the seed level it had, as the older build served it, so it is served and the
+// the seed level it had, as the older build served it, so it is opened and the
 // error is logged naming module and step. Its fingerprint is not recorded, so the
 // next open tries the step again. Any other failure refuses the tenant.
-func (p *Platform) openTenant(ctx context.Context, t tenancy.Tenant, conns int) (*store.DB, error) {
+func (p *Platform) OpenTenant(ctx context.Context, t tenancy.Tenant, conns int) (*store.DB, error) {
 	db, err := p.Storage.Open(ctx, t, conns)
 	if err != nil {
 		return nil, err
@@ -68,7 +70,7 @@ func (p *Platform) openTenant(ctx context.Context, t tenancy.Tenant, conns int) 
 	if err := p.upgradeTenant(ctx, db); err != nil {
 		var step *seed.StepError
 		if errors.As(err, &step) {
-			p.Log.Error("tenant seed upgrade failed; serving it at its previous seed level",
+			p.Log.Error("tenant seed upgrade failed; using it at its previous seed level",
 				"tenant", t.Name, "module", step.Module, "step", step.Step, "step_name", step.Name, "err", err)
 			return db, nil
 		}
