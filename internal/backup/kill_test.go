@@ -39,7 +39,13 @@ func TestKillHelper(t *testing.T) {
 	case "write":
 		svc.wrapOutbox = func(w io.Writer) io.Writer { return &stallingWriter{w: w, after: 4096, ready: ready} }
 	case "stream":
-		// The site takes the object while it is written.
+		// The site, as one on another file system, takes the object while
+		// it is written.
+		svc.sameFileSystem = func(a, b string) bool { return false }
+		svc.cfg.OpenSite = stalling
+	case "link":
+		// The object is complete and catalogued; the site is about to take
+		// it as a link.
 		svc.cfg.OpenSite = stalling
 	case "upload":
 		// The site was down during the backup; the retry copies the
@@ -83,6 +89,11 @@ type stallingSite struct {
 
 func (s *stallingSite) Put(ctx context.Context, key string, r io.Reader) (site.Object, error) {
 	return s.Site.Put(ctx, key, &stallingReader{r: r, ready: s.ready})
+}
+
+func (s *stallingSite) PutLink(ctx context.Context, key, src string) (site.Object, error) {
+	s.ready()
+	select {}
 }
 
 type stallingReader struct {
@@ -144,12 +155,13 @@ func openKillInstallation(t *testing.T, data string) *Service {
 	return svc
 }
 
-// A process killed (SIGKILL) mid-backup (writing the outbox, or streaming
-// to the site while it does) or mid-upload (a retried copy from the outbox)
-// leaves no object that is listed or restorable; the catalogue stays
-// consistent and the next start's cleanup removes the leftovers.
+// A process killed (SIGKILL) mid-backup (writing the outbox, streaming to
+// the site while it does, or linking the catalogued object into the site)
+// or mid-upload (a retried copy from the outbox) leaves no object that is
+// listed or restorable; the catalogue stays consistent and the next start's
+// cleanup removes the leftovers.
 func TestKilledMidBackup(t *testing.T) {
-	for _, phase := range []string{"write", "stream", "upload"} {
+	for _, phase := range []string{"write", "stream", "link", "upload"} {
 		t.Run(phase, func(t *testing.T) {
 			ctx := context.Background()
 			data := t.TempDir()
@@ -229,11 +241,11 @@ func TestKilledMidBackup(t *testing.T) {
 			}); n != 0 {
 				t.Fatalf("%d leftovers after cleanup", n)
 			}
-			// A killed upload left a complete, catalogued object in the
-			// outbox: catching up puts it on the site.
-			if phase == "upload" {
+			// A killed upload or link left a complete, catalogued object in
+			// the outbox: catching up puts it on the site.
+			if phase == "upload" || phase == "link" {
 				if len(list) != 1 {
-					t.Fatalf("catalogue after a kill mid-upload: %d backups", len(list))
+					t.Fatalf("catalogue after a kill mid-%s: %d backups", phase, len(list))
 				}
 				if _, err := svc.CatchUp(ctx); err != nil {
 					t.Fatal(err)

@@ -40,9 +40,11 @@ func (s *Service) backup(ctx context.Context, t tenancy.Tenant, kind string, pro
 
 // backupWith makes one backup of t in a single streaming pass over both
 // cores: the snapshot goes through tar, zstd and age, hashed on the way,
-// into the outbox and at the same time onto every file site and, when
-// testRestore is set, into the test restore. Remote sites get their copy
-// from the outbox afterwards, beside the test restore's integrity check.
+// into the outbox and at the same time onto every file site on another file
+// system and, when testRestore is set, into the test restore. A file site
+// on the outbox's file system takes the complete object as a link; remote
+// sites get their copy from the outbox afterwards, beside the test
+// restore's integrity check.
 //
 // Nothing becomes visible before the object is complete and catalogued:
 // the sites' uploads end only then, and a failed backup aborts them.
@@ -73,11 +75,15 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	}
 	key := ObjectKey(t.Name, id)
 	var streams []*siteStream
-	var later []site.Spec
+	var linked, later []site.Spec
 	for _, spec := range s.cfg.Sites {
-		if streamsSite(spec) {
+		switch {
+		case len(linked) == 0 && s.linksSite(spec):
+			// One link at most: two sites must never share a file.
+			linked = append(linked, spec)
+		case streamsSite(spec):
 			streams = append(streams, s.startSiteStream(ctx, spec, key))
-		} else {
+		default:
 			later = append(later, spec)
 		}
 	}
@@ -120,6 +126,11 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 		return Record{}, err
 	}
 	failed := map[string]error{}
+	for _, spec := range linked {
+		if err := s.recordCopy(ctx, rec.ID, spec, s.linkTo(ctx, rec, spec)); err != nil {
+			failed[spec.Name] = err
+		}
+	}
 	for _, ss := range streams {
 		copyErr := ss.finish(rec.SHA256)
 		if err := s.recordCopy(ctx, rec.ID, ss.spec, copyErr); err != nil {

@@ -60,6 +60,9 @@ type Service struct {
 	// wrapOutbox, set by tests, wraps the writer of a new object in the
 	// outbox to simulate a full disk.
 	wrapOutbox func(io.Writer) io.Writer
+	// sameFileSystem, set by tests, replaces the check that decides
+	// whether a file site takes new objects as links (linksSite).
+	sameFileSystem func(a, b string) bool
 }
 
 // New checks cfg and returns a Service.

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileSite keeps objects in a local directory, reached only through an
@@ -61,16 +63,27 @@ func (s *fileSite) putHashed(ctx context.Context, key string, r io.Reader, hashe
 	return obj, nil
 }
 
-func (s *fileSite) put(ctx context.Context, key string, r io.Reader, hashed bool) (obj Object, err error) {
+// tempPath creates the directory of key and returns it with a fresh
+// temporary name in it, where a new object is written before it is renamed
+// into place.
+func (s *fileSite) tempPath(key string) (dir, name string, err error) {
 	dir, base := path.Split(key)
 	dir = strings.TrimSuffix(dir, "/")
 	if dir == "" {
 		dir = "."
 	}
 	if err := s.root.MkdirAll(dir, 0o750); err != nil {
-		return Object{}, fmt.Errorf("create directory: %w", err)
+		return "", "", fmt.Errorf("create directory: %w", err)
 	}
-	name, err := tempName(base)
+	name, err = tempName(base)
+	if err != nil {
+		return "", "", err
+	}
+	return dir, name, nil
+}
+
+func (s *fileSite) put(ctx context.Context, key string, r io.Reader, hashed bool) (obj Object, err error) {
+	dir, name, err := s.tempPath(key)
 	if err != nil {
 		return Object{}, err
 	}
@@ -106,14 +119,83 @@ func (s *fileSite) put(ctx context.Context, key string, r io.Reader, hashed bool
 	if err := f.Close(); err != nil {
 		return Object{}, fmt.Errorf("close: %w", err)
 	}
-	if err := s.root.Rename(tmp, key); err != nil {
-		return Object{}, fmt.Errorf("rename into place: %w", err)
-	}
-	// The rename is durable only once the directory itself is synced.
-	if err := s.syncDir(dir); err != nil {
+	if err := s.complete(dir, tmp, key); err != nil {
 		return Object{}, err
 	}
 	return Object{Key: key, Size: hr.n, SHA256: hr.sum(), Modified: time.Now()}, nil
+}
+
+// complete renames the synced temporary file tmp into place as key.
+func (s *fileSite) complete(dir, tmp, key string) error {
+	if err := s.root.Rename(tmp, key); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	// The rename is durable only once the directory itself is synced.
+	return s.syncDir(dir)
+}
+
+// PutLink stores the complete local file at src as key without copying a
+// byte: the object becomes a second name of the same file (a hard link),
+// synced and renamed into place like Put's, and it stays whole when src is
+// removed. src must not change afterwards. It fails, leaving nothing, when
+// src is on another file system; the caller then copies with Put. Like
+// PutUnhashed, the object counts only once Verify has read it back.
+func (s *fileSite) PutLink(ctx context.Context, key, src string) (Object, error) {
+	if err := ValidateKey(key); err != nil {
+		return Object{}, err
+	}
+	obj, err := s.link(key, src)
+	if err != nil {
+		return Object{}, fmt.Errorf("link %s on site %s: %w", key, s.spec.Name, err)
+	}
+	return obj, nil
+}
+
+func (s *fileSite) link(key, src string) (obj Object, err error) {
+	dir, name, err := s.tempPath(key)
+	if err != nil {
+		return Object{}, err
+	}
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return Object{}, fmt.Errorf("open directory: %w", err)
+	}
+	defer d.Close()
+	// The new name is made relative to the directory opened through the
+	// root, so the link cannot land outside the site whatever its path.
+	if err := unix.Linkat(unix.AT_FDCWD, src, int(d.Fd()), name, 0); err != nil {
+		return Object{}, &os.LinkError{Op: "link", Old: src, New: name, Err: err}
+	}
+	tmp := path.Join(dir, name)
+	defer func() {
+		if err != nil {
+			s.root.Remove(tmp)
+		}
+	}()
+	if err := s.root.Chmod(tmp, 0o640); err != nil {
+		return Object{}, fmt.Errorf("set mode: %w", err)
+	}
+	f, err := s.root.Open(tmp)
+	if err != nil {
+		return Object{}, fmt.Errorf("open link: %w", err)
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", src)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("sync: %w", err)
+	}
+	if err := s.complete(dir, tmp, key); err != nil {
+		return Object{}, err
+	}
+	return Object{Key: key, Size: info.Size(), Modified: time.Now()}, nil
 }
 
 func (s *fileSite) syncDir(dir string) error {
