@@ -146,6 +146,50 @@ func TestCraftedArchivesAreRefused(t *testing.T) {
 			m, _ := manifestV2For(t, good)
 			return buildTar(t, m, regular("tenant.db", body), tarEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: checksumsName, Linkname: "/etc/passwd"}})
 		}, ErrInvalid},
+		{"version 2 checksums with sizes", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV2For(t, good)
+			return buildTar(t, m, regular("tenant.db", body), checksumsEntry(t, checksums{SHA256: []string{good.SHA256}, Size: []int64{good.Size}}))
+		}, ErrInvalid},
+		{"version 3 checksums without sizes", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV3For(t, []MemberInfo{good})
+			return buildTar(t, m, regular("tenant.db", body), checksumsEntry(t, checksums{SHA256: []string{good.SHA256}}))
+		}, ErrInvalid},
+		{"version 3 checksums with a negative size", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV3For(t, []MemberInfo{good}, "tenant.db")
+			return buildTar(t, m, regular("tenant.db", body), checksumsEntry(t, checksums{SHA256: []string{good.SHA256}, Size: []int64{-1}}))
+		}, ErrInvalid},
+		{"version 3 checksums lie about a size in pieces", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV3For(t, []MemberInfo{good}, "tenant.db")
+			return buildTar(t, append(append([]tarEntry{m}, pieces("tenant.db", body, 3)...),
+				checksumsEntry(t, checksums{SHA256: []string{good.SHA256}, Size: []int64{good.Size + 1}}))...)
+		}, ErrCorrupt},
+		{"version 3 checksums lie about a hash in pieces", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV3For(t, []MemberInfo{withHash}, "tenant.db")
+			return buildTar(t, append(append([]tarEntry{m}, pieces("tenant.db", body, 3)...), sums)...)
+		}, ErrCorrupt},
+		{"version 3 pieces resumed after another member", func(t *testing.T, _ string) []byte {
+			other := memberInfo("other", body)
+			m, sums := manifestV3For(t, []MemberInfo{good, other}, "tenant.db")
+			p := pieces("tenant.db", body, 3)
+			return buildTar(t, m, p[0], regular("other", body), p[1], p[2], sums)
+		}, ErrInvalid},
+		{"version 3 piece as symlink", func(t *testing.T, parent string) []byte {
+			m, sums := manifestV3For(t, []MemberInfo{good}, "tenant.db")
+			link := tarEntry{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "tenant.db", Linkname: parent}}
+			return buildTar(t, m, regular("tenant.db", body[:3]), link, sums)
+		}, ErrInvalid},
+		{"version 3 pieced member missing", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV3For(t, []MemberInfo{good}, "tenant.db")
+			return buildTar(t, m, sums)
+		}, ErrInvalid},
+		{"version 3 pieces up to the end of the archive", func(t *testing.T, _ string) []byte {
+			m, _ := manifestV3For(t, []MemberInfo{good}, "tenant.db")
+			return buildTar(t, append([]tarEntry{m}, pieces("tenant.db", body, 3)...)...)
+		}, ErrInvalid},
+		{"version 3 pieces of a member of known size", func(t *testing.T, _ string) []byte {
+			m, sums := manifestV3For(t, []MemberInfo{good})
+			return buildTar(t, append(append([]tarEntry{m}, pieces("tenant.db", body, 3)...), sums)...)
+		}, ErrCorrupt},
 		{"version 1 with a checksums entry", func(t *testing.T, _ string) []byte {
 			_, sums := manifestV2For(t, good)
 			return buildTar(t, manifestEntry(t, manifestFor(good)), regular("tenant.db", body), sums)

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,18 +108,55 @@ func manifestFor(members ...MemberInfo) Manifest {
 func manifestV2For(t testing.TB, members ...MemberInfo) (manifest, sums tarEntry) {
 	t.Helper()
 	m := sampleManifest()
-	m.FormatVersion = FormatVersion
+	m.FormatVersion = formatV2
 	c := checksums{SHA256: []string{}}
 	for _, mi := range members {
 		c.SHA256 = append(c.SHA256, mi.SHA256)
 		mi.SHA256 = ""
 		m.Members = append(m.Members, mi)
 	}
+	return manifestEntry(t, m), checksumsEntry(t, c)
+}
+
+// manifestV3For is a version 3 manifest for the given members, those named
+// in pieced listed with SizeUnknown, and the checksums.json entry that
+// carries every member's hash and size.
+func manifestV3For(t testing.TB, members []MemberInfo, pieced ...string) (manifest, sums tarEntry) {
+	t.Helper()
+	m := sampleManifest()
+	m.FormatVersion = FormatVersion
+	c := checksums{SHA256: []string{}, Size: []int64{}}
+	for _, mi := range members {
+		c.SHA256 = append(c.SHA256, mi.SHA256)
+		c.Size = append(c.Size, mi.Size)
+		mi.SHA256 = ""
+		if slices.Contains(pieced, mi.Name) {
+			mi.Size = SizeUnknown
+		}
+		m.Members = append(m.Members, mi)
+	}
+	return manifestEntry(t, m), checksumsEntry(t, c)
+}
+
+func checksumsEntry(t testing.TB, c checksums) tarEntry {
+	t.Helper()
 	data, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return manifestEntry(t, m), regular(checksumsName, data)
+	return regular(checksumsName, data)
+}
+
+// pieces is body as the entries of a member stored in pieces of at most n
+// bytes (at least one entry).
+func pieces(name string, body []byte, n int) []tarEntry {
+	var entries []tarEntry
+	for len(entries) == 0 || len(body) > 0 {
+		k := min(n, len(body))
+		entries = append(entries, regular(name, body[:k]))
+		body = body[k:]
+	}
+	return entries
 }
 
 func buildTar(t testing.TB, entries ...tarEntry) []byte {

@@ -4,10 +4,16 @@ package archive
 // produces and low enough that a crafted object cannot exhaust memory.
 const (
 	// FormatVersion is the version of the object layout written by Write:
-	// 2, member hashes in a trailing checksums.json (see the package
-	// documentation). Readers also accept version 1, hashes in the manifest.
-	FormatVersion = 2
+	// 3, member hashes and sizes in a trailing checksums.json, and members
+	// of unknown size stored in pieces (see the package documentation).
+	// Readers also accept version 2, which has no pieces and no sizes in
+	// checksums.json, and version 1, hashes in the manifest.
+	FormatVersion = 3
+	formatV2      = 2
 	formatV1      = 1
+
+	// MaxStreamedSize bounds a member of unknown size (SizeUnknown).
+	MaxStreamedSize = 1 << 40
 
 	// MaxManifestSize bounds manifest.json in bytes.
 	MaxManifestSize = 64 << 20

@@ -34,7 +34,7 @@ type Manifest struct {
 // MemberInfo describes one member of the archive.
 type MemberInfo struct {
 	Name   string      `json:"name"`
-	Size   int64       `json:"size"`
+	Size   int64       `json:"size"`   // SizeUnknown in a version 3 manifest.json for a member stored in pieces
 	SHA256 string      `json:"sha256"` // lowercase hex; empty in a version 2 manifest.json, whose hashes follow the members
 	Mode   fs.FileMode `json:"mode"`   // permission bits only
 }
@@ -86,8 +86,8 @@ func (m *Manifest) validateHeader() error {
 
 // validate checks a complete manifest, as a reader must before trusting it.
 func (m *Manifest) validate() error {
-	if m.FormatVersion != FormatVersion && m.FormatVersion != formatV1 {
-		return fmt.Errorf("manifest format version %d is not supported (want %d or %d)", m.FormatVersion, formatV1, FormatVersion)
+	if m.FormatVersion < formatV1 || m.FormatVersion > FormatVersion {
+		return fmt.Errorf("manifest format version %d is not supported (want %d to %d)", m.FormatVersion, formatV1, FormatVersion)
 	}
 	if err := m.validateHeader(); err != nil {
 		return err
@@ -109,12 +109,13 @@ func (m *Manifest) validate() error {
 }
 
 // validate checks one member entry of a manifest of the given format
-// version: version 1 carries the hash, version 2 leaves it to checksums.json.
+// version: version 1 carries the hash, later versions leave it to
+// checksums.json; from version 3 the size may be left to it too.
 func (mi MemberInfo) validate(version int) error {
 	if err := ValidateMemberName(mi.Name); err != nil {
 		return err
 	}
-	if mi.Size < 0 {
+	if mi.Size < 0 && (mi.Size != SizeUnknown || version < FormatVersion) {
 		return fmt.Errorf("member %q has negative size %d", mi.Name, mi.Size)
 	}
 	switch {
@@ -168,31 +169,45 @@ func (m *Manifest) memberIndex() map[string]int {
 	return idx
 }
 
-// checksums is checksums.json, the last entry of a version 2 object: the
-// SHA-256 of every member, in the manifest's order. It comes after the
-// members because the writer hashes each member while streaming it, once.
+// checksums is checksums.json, the last entry of an object from version 2
+// on: the SHA-256 of every member and, from version 3, its size, in the
+// manifest's order. It comes after the members because the writer hashes
+// and counts each member while streaming it, once.
 type checksums struct {
 	SHA256 []string `json:"sha256"`
+	Size   []int64  `json:"size,omitempty"`
 }
 
-// decodeChecksums parses checksums.json strictly for a manifest of n members.
-func decodeChecksums(data []byte, n int) ([]string, error) {
+// decodeChecksums parses checksums.json strictly for a manifest of n
+// members in the given format version.
+func decodeChecksums(data []byte, n, version int) (checksums, error) {
 	var c checksums
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", checksumsName, err)
+		return checksums{}, fmt.Errorf("parse %s: %w", checksumsName, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("parse %s: trailing data after the JSON object", checksumsName)
+		return checksums{}, fmt.Errorf("parse %s: trailing data after the JSON object", checksumsName)
 	}
 	if len(c.SHA256) != n {
-		return nil, fmt.Errorf("%s lists %d hashes for %d members", checksumsName, len(c.SHA256), n)
+		return checksums{}, fmt.Errorf("%s lists %d hashes for %d members", checksumsName, len(c.SHA256), n)
 	}
 	for i, sum := range c.SHA256 {
 		if !isSHA256Hex(sum) {
-			return nil, fmt.Errorf("%s: hash %d is malformed", checksumsName, i)
+			return checksums{}, fmt.Errorf("%s: hash %d is malformed", checksumsName, i)
 		}
 	}
-	return c.SHA256, nil
+	switch {
+	case version < FormatVersion && c.Size != nil:
+		return checksums{}, fmt.Errorf("%s of a version %d object lists sizes", checksumsName, version)
+	case version >= FormatVersion && len(c.Size) != n:
+		return checksums{}, fmt.Errorf("%s lists %d sizes for %d members", checksumsName, len(c.Size), n)
+	}
+	for i, size := range c.Size {
+		if size < 0 || size > MaxStreamedSize {
+			return checksums{}, fmt.Errorf("%s: size %d is out of range", checksumsName, i)
+		}
+	}
+	return c, nil
 }

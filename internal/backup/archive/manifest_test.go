@@ -47,10 +47,27 @@ func TestDecodeManifest(t *testing.T) {
 		{"member named manifest", encode(func(m *Manifest) { m.Members[0].Name = manifestName }), "reserved"},
 		{"duplicate member", encode(func(m *Manifest) { m.Members[1] = m.Members[0] }), "twice"},
 		{"member named checksums", encode(func(m *Manifest) { m.Members[0].Name = checksumsName }), "reserved"},
-		{"valid version 2", encode(func(m *Manifest) { m.FormatVersion = FormatVersion; m.Members[0].SHA256, m.Members[1].SHA256 = "", "" }), ""},
-		{"version 2 with an inline hash", encode(func(m *Manifest) { m.FormatVersion = FormatVersion; m.Members[1].SHA256 = "" }), "belong in checksums.json"},
+		{"valid version 2", encode(func(m *Manifest) { m.FormatVersion = formatV2; m.Members[0].SHA256, m.Members[1].SHA256 = "", "" }), ""},
+		{"version 2 with an inline hash", encode(func(m *Manifest) { m.FormatVersion = formatV2; m.Members[1].SHA256 = "" }), "belong in checksums.json"},
+		{"version 2 with an unknown size", encode(func(m *Manifest) {
+			m.FormatVersion = formatV2
+			m.Members[0].SHA256, m.Members[1].SHA256 = "", ""
+			m.Members[0].Size = SizeUnknown
+		}), "negative size"},
+		{"valid version 3 with an unknown size", encode(func(m *Manifest) {
+			m.FormatVersion = FormatVersion
+			m.Members[0].SHA256, m.Members[1].SHA256 = "", ""
+			m.Members[0].Size = SizeUnknown
+		}), ""},
+		{"version 3 with a size below unknown", encode(func(m *Manifest) {
+			m.FormatVersion = FormatVersion
+			m.Members[0].SHA256, m.Members[1].SHA256 = "", ""
+			m.Members[0].Size = -2
+		}), "negative size"},
+		{"version 3 with an inline hash", encode(func(m *Manifest) { m.FormatVersion = FormatVersion; m.Members[1].SHA256 = "" }), "belong in checksums.json"},
 		{"version 1 without a hash", encode(func(m *Manifest) { m.Members[1].SHA256 = "" }), "malformed sha256"},
-		{"format 3", encode(func(m *Manifest) { m.FormatVersion = 3 }), "format version"},
+		{"version 1 with an unknown size", encode(func(m *Manifest) { m.Members[0].Size = SizeUnknown }), "negative size"},
+		{"format from the future", encode(func(m *Manifest) { m.FormatVersion = FormatVersion + 1 }), "format version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -74,6 +74,20 @@ type objectReader struct {
 	ctx    context.Context
 	src    *sourceReader
 	stream io.Reader
+	// ahead is the entry, or the error, that reading a member in pieces
+	// found after its last piece, for next to return.
+	ahead    *tar.Header
+	aheadErr error
+}
+
+// next returns the next tar entry.
+func (o *objectReader) next(tr *tar.Reader) (*tar.Header, error) {
+	if o.ahead != nil || o.aheadErr != nil {
+		hdr, err := o.ahead, o.aheadErr
+		o.ahead, o.aheadErr = nil, nil
+		return hdr, err
+	}
+	return tr.Next()
 }
 
 // classify turns a read error into a context error, a source error, or
@@ -84,6 +98,8 @@ func (o *objectReader) classify(err error) error {
 		return o.ctx.Err()
 	case o.src.err != nil:
 		return fmt.Errorf("read object: %w", o.src.err)
+	case errors.Is(err, ErrInvalid), errors.Is(err, ErrCorrupt):
+		return err
 	case errors.Is(err, tar.ErrHeader), errors.Is(err, tar.ErrInsecurePath):
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	case errors.Is(err, io.EOF):
@@ -99,14 +115,14 @@ func (o *objectReader) read(sink memberSink) (Manifest, error) {
 	if err != nil {
 		return Manifest{}, err
 	}
-	// Version 1 lists every member's hash in the manifest; version 2 in
-	// checksums.json after the members, checked before read returns.
+	// Version 1 lists every member's hash in the manifest; later versions
+	// in checksums.json after the members, checked before read returns.
 	deferred := m.FormatVersion != formatV1
 	index := m.memberIndex()
 	seen := make([]bool, len(m.Members))
-	sums := make([]string, len(m.Members))
+	sums := checksums{SHA256: make([]string, len(m.Members)), Size: make([]int64, len(m.Members))}
 	for {
-		hdr, err := tr.Next()
+		hdr, err := o.next(tr)
 		if errors.Is(err, io.EOF) {
 			if deferred {
 				return Manifest{}, fmt.Errorf("%w: %s is missing", ErrInvalid, checksumsName)
@@ -126,14 +142,15 @@ func (o *objectReader) read(sink memberSink) (Manifest, error) {
 		if err != nil {
 			return Manifest{}, err
 		}
-		sum, err := o.readMember(tr, mi, sink)
+		sum, size, err := o.readMember(tr, mi, sink)
 		if err != nil {
 			return Manifest{}, err
 		}
 		if !deferred && sum != mi.SHA256 {
 			return Manifest{}, fmt.Errorf("%w: member %q has sha256 %s, the manifest says %s", ErrCorrupt, mi.Name, sum, mi.SHA256)
 		}
-		sums[index[mi.Name]] = sum
+		sums.SHA256[index[mi.Name]] = sum
+		sums.Size[index[mi.Name]] = size
 	}
 	for i, ok := range seen {
 		if !ok {
@@ -147,9 +164,9 @@ func (o *objectReader) read(sink memberSink) (Manifest, error) {
 }
 
 // readChecksums reads checksums.json, which must come after every member and
-// be the last entry, compares it with the hashes computed while reading the
-// members, and fills them into m.
-func (o *objectReader) readChecksums(tr *tar.Reader, hdr *tar.Header, m *Manifest, seen []bool, sums []string) error {
+// be the last entry, compares it with the hashes and sizes computed while
+// reading the members, and fills them into m.
+func (o *objectReader) readChecksums(tr *tar.Reader, hdr *tar.Header, m *Manifest, seen []bool, sums checksums) error {
 	if hdr.Typeflag != tar.TypeReg {
 		return fmt.Errorf("%w: %s is of tar type %q, not a regular file", ErrInvalid, checksumsName, hdr.Typeflag)
 	}
@@ -165,23 +182,28 @@ func (o *objectReader) readChecksums(tr *tar.Reader, hdr *tar.Header, m *Manifes
 	if err != nil {
 		return o.classify(err)
 	}
-	want, err := decodeChecksums(data, len(m.Members))
+	want, err := decodeChecksums(data, len(m.Members), m.FormatVersion)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	for i, sum := range sums {
-		if sum != want[i] {
-			return fmt.Errorf("%w: member %q has sha256 %s, %s says %s", ErrCorrupt, m.Members[i].Name, sum, checksumsName, want[i])
+	for i, sum := range sums.SHA256 {
+		if sum != want.SHA256[i] {
+			return fmt.Errorf("%w: member %q has sha256 %s, %s says %s", ErrCorrupt, m.Members[i].Name, sum, checksumsName, want.SHA256[i])
+		}
+		// Before version 3 every size was checked against the manifest.
+		if want.Size != nil && sums.Size[i] != want.Size[i] {
+			return fmt.Errorf("%w: member %q is %d bytes, %s says %d", ErrCorrupt, m.Members[i].Name, sums.Size[i], checksumsName, want.Size[i])
 		}
 	}
-	if _, err := tr.Next(); !errors.Is(err, io.EOF) {
+	if _, err := o.next(tr); !errors.Is(err, io.EOF) {
 		if err != nil {
 			return o.classify(err)
 		}
 		return fmt.Errorf("%w: an entry follows %s", ErrInvalid, checksumsName)
 	}
 	for i := range m.Members {
-		m.Members[i].SHA256 = sums[i]
+		m.Members[i].SHA256 = sums.SHA256[i]
+		m.Members[i].Size = sums.Size[i]
 	}
 	return nil
 }
@@ -229,27 +251,75 @@ func checkEntry(hdr *tar.Header, m *Manifest, index map[string]int, seen []bool)
 	}
 	seen[i] = true
 	mi := m.Members[i]
-	if hdr.Size != mi.Size {
+	if mi.Size != SizeUnknown && hdr.Size != mi.Size {
 		return MemberInfo{}, fmt.Errorf("%w: member %q is %d bytes, the manifest says %d", ErrCorrupt, hdr.Name, hdr.Size, mi.Size)
 	}
 	return mi, nil
 }
 
 // readMember hands one member to sink, reads what sink left, and returns
-// the member's SHA-256.
-func (o *objectReader) readMember(tr *tar.Reader, mi MemberInfo, sink memberSink) (string, error) {
+// the member's SHA-256 and size.
+func (o *objectReader) readMember(tr *tar.Reader, mi MemberInfo, sink memberSink) (string, int64, error) {
 	h := sha256.New()
-	body := &bodyReader{r: io.TeeReader(tr, h)}
+	var content io.Reader = tr
+	size := mi.Size
+	var pieces *piecesReader
+	if mi.Size == SizeUnknown {
+		pieces = &piecesReader{o: o, tr: tr, name: mi.Name}
+		content = pieces
+	}
+	body := &bodyReader{r: io.TeeReader(content, h)}
 	if err := sink(mi, body); err != nil {
 		if body.err != nil {
-			return "", o.classify(body.err)
+			return "", 0, o.classify(body.err)
 		}
-		return "", fmt.Errorf("member %q: %w", mi.Name, err)
+		return "", 0, fmt.Errorf("member %q: %w", mi.Name, err)
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		return "", o.classify(err)
+		return "", 0, o.classify(err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if pieces != nil {
+		size = pieces.n
+	}
+	return hex.EncodeToString(h.Sum(nil)), size, nil
+}
+
+// piecesReader reads a member of unknown size (format version 3): the
+// consecutive tar entries of its name, as one body. The entry that follows
+// them is left for objectReader.next.
+type piecesReader struct {
+	o    *objectReader
+	tr   *tar.Reader
+	name string
+	n    int64
+	done bool
+}
+
+func (p *piecesReader) Read(b []byte) (int, error) {
+	for !p.done {
+		n, err := p.tr.Read(b)
+		if p.n += int64(n); p.n > MaxStreamedSize {
+			return 0, fmt.Errorf("%w: member %q is more than %d bytes", ErrInvalid, p.name, int64(MaxStreamedSize))
+		}
+		if n > 0 || err != io.EOF {
+			if err == io.EOF {
+				err = nil // the next call moves on to the next piece
+			}
+			return n, err
+		}
+		hdr, err := p.tr.Next()
+		switch {
+		case err != nil:
+			// The end of the archive included: the caller reports what is
+			// missing.
+			p.o.aheadErr, p.done = err, true
+		case hdr.Name != p.name:
+			p.o.ahead, p.done = hdr, true
+		case hdr.Typeflag != tar.TypeReg:
+			return 0, fmt.Errorf("%w: entry %q is of tar type %q, only regular files are allowed", ErrInvalid, hdr.Name, hdr.Typeflag)
+		}
+	}
+	return 0, io.EOF
 }
 
 // readTrailer accepts only zero padding after the tar end marker.

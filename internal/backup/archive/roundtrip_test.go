@@ -257,12 +257,15 @@ func TestDirSourcesRefusesSymlinks(t *testing.T) {
 	}
 }
 
-// Both layouts are read: version 2 as Write makes it today, hand-built here
-// from its parts, and a version 1 object written by the previous release
-// (testdata/v1), whose member hashes live in the manifest.
+// Every layout is read: version 3 as Write makes it today and version 2,
+// hand-built here from their parts, and a version 1 object written by an
+// earlier release (testdata/v1), whose member hashes live in the manifest.
 func TestReadsEveryFormatVersion(t *testing.T) {
 	body := []byte("payload")
 	m2, sums := manifestV2For(t, memberInfo("tenant.db", body))
+	note := []byte("note")
+	m3, sums3 := manifestV3For(t, []MemberInfo{memberInfo("tenant.db", body), memberInfo("note", note)}, "tenant.db")
+	v3 := append(append([]tarEntry{m3}, pieces("tenant.db", body, 3)...), regular("note", note), sums3)
 	v1, err := os.ReadFile("testdata/v1/object.age")
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +276,8 @@ func TestReadsEveryFormatVersion(t *testing.T) {
 		version int
 		want    map[string]string
 	}{
-		{"version 2", seal(t, buildTar(t, m2, regular("tenant.db", body), sums)), FormatVersion, map[string]string{"tenant.db": "payload"}},
+		{"version 3, a member in pieces", seal(t, buildTar(t, v3...)), FormatVersion, map[string]string{"tenant.db": "payload", "note": "note"}},
+		{"version 2", seal(t, buildTar(t, m2, regular("tenant.db", body), sums)), formatV2, map[string]string{"tenant.db": "payload"}},
 		{"version 1", v1, formatV1, map[string]string{
 			"database/tenant.db":  "SQLite format 3\x00 pages of a version 1 object",
 			"filestore/ab/ab12cd": "an attachment",
@@ -296,8 +300,8 @@ func TestReadsEveryFormatVersion(t *testing.T) {
 				}
 			}
 			for _, mi := range m.Members {
-				if mi.SHA256 != hexSum([]byte(tt.want[mi.Name])) {
-					t.Fatalf("manifest returned for %s has sha256 %q, want the member's", mi.Name, mi.SHA256)
+				if mi.SHA256 != hexSum([]byte(tt.want[mi.Name])) || mi.Size != int64(len(tt.want[mi.Name])) {
+					t.Fatalf("manifest returned for %s has sha256 %q and size %d, want the member's", mi.Name, mi.SHA256, mi.Size)
 				}
 			}
 		})

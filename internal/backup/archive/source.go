@@ -9,7 +9,8 @@ import (
 )
 
 // Source is one member to be written: its name in the archive, the exact
-// number of bytes Open will yield, its permission bits, and how to open it.
+// number of bytes Open will yield (or SizeUnknown), its permission bits,
+// and how to open it.
 //
 // SHA256, when set, is the lowercase hex SHA-256 of the content, known by
 // whoever produced it (a snapshot hashed while it was written). Write then
@@ -23,6 +24,12 @@ type Source struct {
 	SHA256 string
 	Open   func() (io.ReadCloser, error)
 }
+
+// SizeUnknown is the Size of a Source whose length is known only once it has
+// been read, such as a dump piped from pg_dump: Write stores it in pieces
+// and records its size in checksums.json (format version 3), so that it
+// never has to be written to a scratch file first.
+const SizeUnknown = -1
 
 // FileSource returns a Source for the regular file at path, stored as name.
 func FileSource(name, path string) (Source, error) {

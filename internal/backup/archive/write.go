@@ -82,7 +82,8 @@ func Write(ctx context.Context, w io.Writer, m Manifest, members []Source, recip
 		return Result{}, fmt.Errorf("write backup: %w", err)
 	}
 	for i := range m.Members {
-		m.Members[i].SHA256 = sums[i]
+		m.Members[i].SHA256 = sums.SHA256[i]
+		m.Members[i].Size = sums.Size[i]
 	}
 	return Result{Manifest: m, Size: out.n, SHA256: out.sum()}, nil
 }
@@ -100,7 +101,7 @@ func validateSources(members []Source) error {
 			return fmt.Errorf("member %q given twice", src.Name)
 		}
 		seen[src.Name] = struct{}{}
-		if src.Size < 0 {
+		if src.Size < 0 && src.Size != SizeUnknown {
 			return fmt.Errorf("member %q has negative size %d", src.Name, src.Size)
 		}
 		if src.Mode&^fs.ModePerm != 0 {
@@ -148,23 +149,24 @@ func copySource(ctx context.Context, dst io.Writer, src Source, buf []byte) (str
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// writeObject writes the object and returns the SHA-256 of every member.
+// writeObject writes the object and returns the SHA-256 and size of every
+// member.
 //
 // It is a pipeline over both cores: this goroutine reads and hashes the
 // members into tar and zstd; zstd's encoder finds matches in one goroutine
 // while another entropy-codes the previous block and hands it to age,
 // which encrypts it on its way to out.
-func writeObject(ctx context.Context, out io.Writer, m Manifest, manifestJSON []byte, members []Source, recipients []age.Recipient) (sums []string, err error) {
+func writeObject(ctx context.Context, out io.Writer, m Manifest, manifestJSON []byte, members []Source, recipients []age.Recipient) (sums checksums, err error) {
 	enc, err := age.Encrypt(out, recipients...)
 	if err != nil {
-		return nil, fmt.Errorf("start encryption: %w", err)
+		return checksums{}, fmt.Errorf("start encryption: %w", err)
 	}
 	// The fastest level: on database pages it compresses within a few
 	// percent of the default level at about ten times the speed (see
 	// BenchmarkStages in the backup package).
 	zw, err := zstd.NewWriter(enc, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2))
 	if err != nil {
-		return nil, fmt.Errorf("start compression: %w", err)
+		return checksums{}, fmt.Errorf("start compression: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -177,39 +179,87 @@ func writeObject(ctx context.Context, out io.Writer, m Manifest, manifestJSON []
 	modTime := m.Created.Truncate(time.Second)
 
 	if err := writeEntry(tw, manifestName, manifestJSON, modTime); err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
+		return checksums{}, fmt.Errorf("write manifest: %w", err)
 	}
 	buf := make([]byte, copyBufferSize)
-	sums = make([]string, len(members))
+	sums = checksums{SHA256: make([]string, len(members)), Size: make([]int64, len(members))}
 	for i, src := range members {
-		hdr := &tar.Header{Typeflag: tar.TypeReg, Name: src.Name, Size: src.Size, Mode: int64(src.Mode), ModTime: modTime}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return nil, fmt.Errorf("write header of member %q: %w", src.Name, err)
+		if src.Size == SizeUnknown {
+			sums.SHA256[i], sums.Size[i], err = writePieces(ctx, tw, src, buf, modTime)
+		} else {
+			sums.SHA256[i], err = writeWhole(ctx, tw, src, buf, modTime)
+			sums.Size[i] = src.Size
 		}
-		if sums[i], err = copySource(ctx, tw, src, buf); err != nil {
-			return nil, fmt.Errorf("write member %q: %w", src.Name, err)
+		if err != nil {
+			return checksums{}, fmt.Errorf("write member %q: %w", src.Name, err)
 		}
-		if src.SHA256 != "" && sums[i] != src.SHA256 {
-			return nil, fmt.Errorf("member %q does not have the sha256 its producer announced", src.Name)
+		if src.SHA256 != "" && sums.SHA256[i] != src.SHA256 {
+			return checksums{}, fmt.Errorf("member %q does not have the sha256 its producer announced", src.Name)
 		}
 	}
-	checksumsJSON, err := json.Marshal(checksums{SHA256: sums})
+	checksumsJSON, err := json.Marshal(sums)
 	if err != nil {
-		return nil, fmt.Errorf("encode checksums: %w", err)
+		return checksums{}, fmt.Errorf("encode checksums: %w", err)
 	}
 	if err := writeEntry(tw, checksumsName, checksumsJSON, modTime); err != nil {
-		return nil, fmt.Errorf("write checksums: %w", err)
+		return checksums{}, fmt.Errorf("write checksums: %w", err)
 	}
 	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("finish tar: %w", err)
+		return checksums{}, fmt.Errorf("finish tar: %w", err)
 	}
 	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("finish compression: %w", err)
+		return checksums{}, fmt.Errorf("finish compression: %w", err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("finish encryption: %w", err)
+		return checksums{}, fmt.Errorf("finish encryption: %w", err)
 	}
 	return sums, nil
+}
+
+// writeWhole stores a member of known size as one tar entry and returns its
+// SHA-256.
+func writeWhole(ctx context.Context, tw *tar.Writer, src Source, buf []byte, modTime time.Time) (string, error) {
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: src.Name, Size: src.Size, Mode: int64(src.Mode), ModTime: modTime}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return "", fmt.Errorf("write header: %w", err)
+	}
+	return copySource(ctx, tw, src, buf)
+}
+
+// writePieces stores a member of unknown size as consecutive tar entries of
+// its name, one buffer each and the last shorter, at least one: a tar entry
+// needs its size before its content. It returns the member's SHA-256 and
+// size, which checksums.json records.
+func writePieces(ctx context.Context, tw *tar.Writer, src Source, buf []byte, modTime time.Time) (sum string, size int64, err error) {
+	rc, err := src.Open()
+	if err != nil {
+		return "", 0, fmt.Errorf("open: %w", err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	r := contextReader{ctx: ctx, r: rc}
+	for first := true; ; first = false {
+		n, rerr := io.ReadFull(r, buf)
+		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			return "", 0, rerr
+		}
+		if n > 0 || first {
+			if size += int64(n); size > MaxStreamedSize {
+				return "", 0, fmt.Errorf("more than %d bytes", int64(MaxStreamedSize))
+			}
+			hdr := &tar.Header{Typeflag: tar.TypeReg, Name: src.Name, Size: int64(n), Mode: int64(src.Mode), ModTime: modTime}
+			if err := tw.WriteHeader(hdr); err != nil {
+				return "", 0, fmt.Errorf("write header: %w", err)
+			}
+			if _, err := tw.Write(buf[:n]); err != nil {
+				return "", 0, err
+			}
+			h.Write(buf[:n])
+		}
+		if rerr != nil {
+			return hex.EncodeToString(h.Sum(nil)), size, nil
+		}
+	}
 }
 
 func writeEntry(tw *tar.Writer, name string, data []byte, modTime time.Time) error {
