@@ -12,6 +12,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/domain"
@@ -57,6 +59,17 @@ func testWebP(chunk string, body []byte) []byte {
 // A 1×1 lossless WebP image.
 var webpLossless = []byte{0x2f, 0x00, 0x00, 0x00, 0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, 0x07, 0x00}
 
+// testFile reads a file of testdata/images: WebP images made by cwebp from a
+// 24×12 PNG, lossy, lossy with an alpha channel (extended VP8X) and lossless.
+func testFile(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "images", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 func TestCheckImage(t *testing.T) {
 	good := testPNG(t, 64, 32)
 	var gifBuf bytes.Buffer
@@ -69,7 +82,13 @@ func TestCheckImage(t *testing.T) {
 	withText = append(withText, text...)
 	withText = append(withText, 0, 0, 0, 0) // a wrong checksum does not matter: the markup is refused first
 	withText = append(withText, good[33:]...)
-	vp8 := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x00, 0x20, 0x00, 0, 0}
+	// A lossy WebP's header (64×32) without the image data it announces.
+	vp8Header := []byte{0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x00, 0x20, 0x00, 0, 0}
+	lossy := testFile(t, "lossy.webp")
+	damaged := append([]byte(nil), lossy...)
+	for i := 40; i < len(damaged)-4; i++ {
+		damaged[i] = 0xff // the partitions, not the headers: the header still reads
+	}
 
 	cases := []struct {
 		name string
@@ -79,7 +98,11 @@ func TestCheckImage(t *testing.T) {
 		{"PNG", good, ImagePNG},
 		{"JPEG", testJPEG(t), ImageJPEG},
 		{"lossless WebP", testWebP("VP8L", append([]byte(nil), webpLossless...)), ImageWebP},
-		{"lossy WebP", testWebP("VP8 ", vp8), ImageWebP},
+		{"lossy WebP", lossy, ImageWebP},
+		{"lossy WebP with alpha", testFile(t, "lossy-alpha.webp"), ImageWebP},
+		{"lossless WebP 24×12", testFile(t, "lossless.webp"), ImageWebP},
+		{"WebP header without its image", testWebP("VP8 ", vp8Header), ""},
+		{"WebP with damaged image data", damaged, ""},
 		{"empty", nil, ""},
 		{"SVG", []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="10" height="10"/></svg>`), ""},
 		{"SVG with an XML prolog", []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>`), ""},
@@ -114,6 +137,9 @@ func FuzzCheckImage(f *testing.F) {
 	f.Add(testPNG(f, 4, 4))
 	f.Add(testJPEG(f))
 	f.Add(testWebP("VP8L", append([]byte(nil), webpLossless...)))
+	f.Add(testFile(f, "lossy.webp"))
+	f.Add(testFile(f, "lossy-alpha.webp"))
+	f.Add(testFile(f, "lossless.webp"))
 	f.Add([]byte("<svg/>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ct, err := CheckImage(data)
