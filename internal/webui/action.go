@@ -229,7 +229,7 @@ func (u *UI) pdf(rq *request, v *View, id int64) error {
 	if err := u.findRecord(rq, v, id); err != nil {
 		return err
 	}
-	name, body, err := v.Report(rq.ctx, rq.env, id)
+	name, body, err := v.Report(rq.ctx, rq.env, id, u.log)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,13 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 		u.fail(w, r, err)
 		return
 	}
-	if tx, sys, err = u.portalTx(ctx, svc, pool); err != nil {
+	// The PDF prints the logo of the document's company, which is kept in the
+	// filestore of the tenant the request resolved to; the page needs none.
+	var opts []orm.EnvOption
+	if action == audit.PortalPDF {
+		opts = svc.envOptions
+	}
+	if tx, sys, err = u.portalTx(ctx, svc, pool, opts...); err != nil {
 		u.fail(w, r, err)
 		return
 	}
@@ -153,7 +159,7 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 	case audit.PortalView:
 		u.portalShow(pr, su, "")
 	case audit.PortalPDF:
-		name, body, err := v.Report(ctx, su, id)
+		name, body, err := v.Report(ctx, su, id, u.log)
 		if err != nil {
 			u.fail(w, r, err)
 			return
@@ -166,12 +172,12 @@ func (u *UI) portalDocument(w http.ResponseWriter, r *http.Request, v *View, id 
 }
 
 // portalTx begins the transaction of a portal request and the system's Env in it.
-func (u *UI) portalTx(ctx context.Context, svc *tenantServices, pool *sql.DB) (*sql.Tx, *orm.Env, error) {
+func (u *UI) portalTx(ctx context.Context, svc *tenantServices, pool *sql.DB, opts ...orm.EnvOption) (*sql.Tx, *orm.Env, error) {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	sys, err := u.cfg.Registry.NewEnv(tx, svc.db.Engine, orm.Identity{})
+	sys, err := u.cfg.Registry.NewEnv(tx, svc.db.Engine, orm.Identity{}, opts...)
 	if err != nil {
 		tx.Rollback()
 		return nil, nil, err

@@ -3,6 +3,7 @@ package webui
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 
 	"github.com/instant-erp/instanterp/internal/domain"
@@ -116,8 +117,9 @@ type Figure struct {
 	Sum    string
 }
 
-// Report renders a record as a PDF document.
-type Report func(ctx context.Context, env *orm.Env, id int64) (filename string, pdf []byte, err error)
+// Report renders a record as a PDF document; log receives what the document is
+// printed without (a logo that cannot be printed).
+type Report func(ctx context.Context, env *orm.Env, id int64, log *slog.Logger) (filename string, pdf []byte, err error)
 
 var slugPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 

@@ -1,21 +1,26 @@
 // Package report renders quotations, sales orders, invoices and credit notes as
 // PDF. Everything is read through the caller's orm.Env, so a user only prints
 // what they may read; text from the database is written as plain text cells
-// (never through a markup interpreter).
+// (never through a markup interpreter). The company's logo is printed when the
+// environment reaches the tenant's filestore; a logo that cannot be printed is
+// left out and logged, never a reason to refuse the document.
 package report
 
 import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
+	"log/slog"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 	"github.com/go-pdf/fpdf"
+	xdraw "golang.org/x/image/draw"
 
 	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/base"
@@ -40,7 +45,7 @@ type document struct {
 	amountDue string
 	dueLabel  string
 	// logo is the company's logo as PNG or JPEG (logoType), nil when it has none
-	// or it cannot be printed (WebP).
+	// or it cannot be printed.
 	logo     []byte
 	logoType string
 }
@@ -49,8 +54,9 @@ type line struct {
 	description, quantity, price, discount, taxes, amount string
 }
 
-// Order renders a quotation or sales order.
-func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
+// Order renders a quotation or sales order. log receives what the document is
+// printed without (a logo that cannot be printed); nil discards it.
+func Order(ctx context.Context, env *orm.Env, id int64, log *slog.Logger) ([]byte, error) {
 	recs, err := env.Read(ctx, sale.Order, []int64{id}, []string{"name", "state", "partner_id", "date_order", "validity_date",
 		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "payment_term_id", "note", "client_order_ref",
 		"signed_by", "signed_on", "signature_address"})
@@ -66,7 +72,7 @@ func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 	if s := o["state"]; s == sale.StateSale || s == sale.StateCancel {
 		d.title = "Order " + account.Str(o["name"])
 	}
-	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(o["company_id"])); err != nil {
+	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(o["company_id"]), orDiscard(log)); err != nil {
 		return nil, err
 	}
 	if d.company, err = companyBlock(ctx, env, account.M2O(o["company_id"])); err != nil {
@@ -127,7 +133,7 @@ func Order(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 		}
 		d.footer = append(d.footer, sig)
 	}
-	return render(d)
+	return render(d, orDiscard(log))
 }
 
 func orderTaxes(ctx context.Context, env *orm.Env, id int64, digits int) ([]account.TaxAmount, error) {
@@ -154,8 +160,9 @@ func orderTaxes(ctx context.Context, env *orm.Env, id int64, digits int) ([]acco
 	return account.ComputeTotals(in, digits, method).ByTax, nil
 }
 
-// Invoice renders an invoice or credit note with its payment reference.
-func Invoice(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
+// Invoice renders an invoice or credit note with its payment reference. log
+// receives what the document is printed without, as for Order.
+func Invoice(ctx context.Context, env *orm.Env, id int64, log *slog.Logger) ([]byte, error) {
 	recs, err := env.Read(ctx, account.Move, []int64{id}, []string{"name", "state", "move_type", "partner_id", "invoice_date", "invoice_date_due",
 		"company_id", "currency_id", "amount_untaxed", "amount_tax", "amount_total", "amount_residual", "invoice_origin", "invoice_payment_term_id", "narration"})
 	if err != nil {
@@ -182,7 +189,7 @@ func Invoice(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 		kind = "Cancelled " + kind
 	}
 	d := &document{title: strings.TrimSpace(kind + " " + name), currency: pairName(m["currency_id"])}
-	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(m["company_id"])); err != nil {
+	if d.logo, d.logoType, err = companyLogo(ctx, env, account.M2O(m["company_id"]), orDiscard(log)); err != nil {
 		return nil, err
 	}
 	if d.company, err = companyBlock(ctx, env, account.M2O(m["company_id"])); err != nil {
@@ -231,7 +238,14 @@ func Invoice(ctx context.Context, env *orm.Env, id int64) ([]byte, error) {
 	if note := account.Str(m["narration"]); note != "" {
 		d.footer = append(d.footer, note)
 	}
-	return render(d)
+	return render(d, orDiscard(log))
+}
+
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }
 
 func pairName(v any) string {
@@ -302,47 +316,88 @@ func companyBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error)
 	return out, nil
 }
 
-// companyLogo returns the company's logo ready for the PDF: a PNG re-encoded
-// (8 bits, not interlaced: what the PDF writer reads) or a JPEG as it is. The
-// logo is read as the system, like the company's address; an environment
-// without the tenant's filestore, a WebP logo or none at all print no logo.
-func companyLogo(ctx context.Context, env *orm.Env, id int64) ([]byte, string, error) {
+// companyLogo returns the logo of company id ready for the PDF (printableLogo).
+// The logo is read as the system, like the company's address: the caller
+// passes the company of a document the user may read. An environment without
+// the tenant's filestore and a company without a logo print no logo; a stored
+// logo that is missing from the filestore, damaged or not an image is logged
+// and the document printed without it. Only a failure of the database is an
+// error.
+func companyLogo(ctx context.Context, env *orm.Env, id int64, log *slog.Logger) ([]byte, string, error) {
 	if env.Filestore() == nil || id == 0 {
 		return nil, "", nil
 	}
 	c, err := env.Sudo().Read(ctx, "res.company", []int64{id}, []string{"logo"})
+	if errors.Is(err, orm.ErrDamagedFile) {
+		log.WarnContext(ctx, "document printed without its company's logo", "company", id, "error", err)
+		return nil, "", nil
+	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
 	}
 	s, _ := c[0]["logo"].(string)
 	if s == "" {
 		return nil, "", nil
 	}
+	var logo []byte
+	var imageType string
 	data, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
+	if err == nil {
+		logo, imageType, err = printableLogo(data)
 	}
-	ct, err := base.CheckImage(data)
 	if err != nil {
-		return nil, "", nil // not an image we print; the model refuses such logos anyway
+		log.WarnContext(ctx, "document printed without its company's logo", "company", id, "error", err)
+		return nil, "", nil
+	}
+	return logo, imageType, nil
+}
+
+// printableLogo turns a stored logo into an image the PDF writer embeds. It is
+// checked and decoded as an upload is (base.DecodeImage); a JPEG is then kept
+// as it is, and a PNG or WebP written again as an 8-bit, non-interlaced PNG, the
+// only PNG the PDF writer reads (WebP it does not read at all), no larger than
+// the logo's box at 300 dpi and with its transparency.
+func printableLogo(data []byte) (logo []byte, imageType string, err error) {
+	img, ct, err := base.DecodeImage(data)
+	if err != nil {
+		return nil, "", err
 	}
 	switch ct {
 	case base.ImageJPEG:
 		return data, "JPG", nil
-	case base.ImagePNG:
-		img, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
-		}
-		flat := image.NewNRGBA(img.Bounds())
-		draw.Draw(flat, flat.Bounds(), img, img.Bounds().Min, draw.Src)
-		var buf bytes.Buffer
-		if err := png.Encode(&buf, flat); err != nil {
-			return nil, "", fmt.Errorf("logo of company %d: %w", id, err)
-		}
-		return buf.Bytes(), "PNG", nil
+	case base.ImagePNG, base.ImageWebP:
+	default:
+		return nil, "", fmt.Errorf("a %s logo is not printed", ct)
 	}
-	return nil, "", nil
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, fitLogo(img)); err != nil {
+		return nil, "", fmt.Errorf("encode the logo as PNG: %w", err)
+	}
+	return buf.Bytes(), "PNG", nil
+}
+
+// The logo's box on the page, 40 × 20 mm, in pixels at 300 dpi: a larger logo
+// is scaled down to it, so that an accepted 4096 × 4096 image is not written
+// out, compressed and embedded in full on every document.
+const (
+	logoBoxWidth  = 472
+	logoBoxHeight = 236
+)
+
+// fitLogo returns img as 8-bit RGBA with alpha, scaled down to fit the logo's
+// box when it is larger.
+func fitLogo(img image.Image) *image.NRGBA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= logoBoxWidth && h <= logoBoxHeight {
+		flat := image.NewNRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(flat, flat.Bounds(), img, b.Min, draw.Src)
+		return flat
+	}
+	scale := min(float64(logoBoxWidth)/float64(w), float64(logoBoxHeight)/float64(h))
+	fit := image.NewNRGBA(image.Rect(0, 0, max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))))
+	xdraw.CatmullRom.Scale(fit, fit.Bounds(), img, b, xdraw.Src, nil)
+	return fit
 }
 
 // partnerBlock is a partner's name and postal address. The partner is read as the
@@ -379,27 +434,19 @@ func partnerBlock(ctx context.Context, env *orm.Env, id int64) ([]string, error)
 }
 
 // render lays the document out on A4 pages with the core Helvetica font; text is
-// converted to the font's code page, characters it lacks become '?'.
-func render(d *document) ([]byte, error) {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetCreator("Instant-ERP", true)
-	pdf.SetTitle(d.title, true)
-	pdf.SetMargins(15, 15, 15)
-	pdf.SetAutoPageBreak(true, 20)
+// converted to the font's code page, characters it lacks become '?'. A logo the
+// PDF writer refuses is logged and the document laid out again without it (the
+// writer's error cannot be taken back).
+func render(d *document, log *slog.Logger) ([]byte, error) {
+	pdf := newPage(d)
+	if d.logo != nil {
+		if err := placeLogo(pdf, d.logo, d.logoType); err != nil {
+			log.Warn("document printed without its company's logo", "document", d.title, "error", err)
+			pdf = newPage(d)
+		}
+	}
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	text := func(s string) string { return tr(strings.Map(printable, s)) }
-	pdf.AddPage()
-	if d.logo != nil {
-		// Top right, 40 mm wide at most and 20 mm high, above the address lines.
-		opts := fpdf.ImageOptions{ImageType: d.logoType, ReadDpi: false}
-		info := pdf.RegisterImageOptionsReader("logo", opts, bytes.NewReader(d.logo))
-		if pdf.Err() {
-			return nil, fmt.Errorf("render %s: logo: %w", d.title, pdf.Error())
-		}
-		w, h := info.Width(), info.Height()
-		scale := min(40/w, 20/h)
-		pdf.ImageOptions("logo", 195-w*scale, 15, w*scale, h*scale, false, opts, 0, "")
-	}
 
 	pdf.SetFont("Helvetica", "B", 12)
 	for i, l := range d.company {
@@ -474,6 +521,37 @@ func render(d *document) ([]byte, error) {
 		return nil, fmt.Errorf("render %s: %w", d.title, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// newPage starts the document's PDF at its first page.
+func newPage(d *document) *fpdf.Fpdf {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreator("Instant-ERP", true)
+	pdf.SetTitle(d.title, true)
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 20)
+	pdf.AddPage()
+	return pdf
+}
+
+// placeLogo puts the logo at the top right, 40 mm wide at most and 20 mm high,
+// above the address lines.
+func placeLogo(pdf *fpdf.Fpdf, logo []byte, imageType string) error {
+	opts := fpdf.ImageOptions{ImageType: imageType, ReadDpi: false}
+	info := pdf.RegisterImageOptionsReader("logo", opts, bytes.NewReader(logo))
+	if pdf.Err() {
+		return fmt.Errorf("logo: %w", pdf.Error())
+	}
+	w, h := info.Width(), info.Height()
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("logo: %g×%g", w, h)
+	}
+	scale := min(40/w, 20/h)
+	pdf.ImageOptions("logo", 195-w*scale, 15, w*scale, h*scale, false, opts, 0, "")
+	if pdf.Err() {
+		return fmt.Errorf("logo: %w", pdf.Error())
+	}
+	return nil
 }
 
 // printable drops control characters other than newlines and tabs.

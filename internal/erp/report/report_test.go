@@ -80,10 +80,10 @@ func TestOrderAndInvoicePDF(t *testing.T) {
 	var invoiceName string
 	if err := tn.As(tn.Admin, func(ctx context.Context, env *orm.Env) error {
 		var err error
-		if orderPDF, err = report.Order(ctx, env, order); err != nil {
+		if orderPDF, err = report.Order(ctx, env, order, nil); err != nil {
 			return err
 		}
-		if invoicePDF, err = report.Invoice(ctx, env, invoice); err != nil {
+		if invoicePDF, err = report.Invoice(ctx, env, invoice, nil); err != nil {
 			return err
 		}
 		r, err := env.Read(ctx, account.Move, []int64{invoice}, []string{"name"})
@@ -125,7 +125,7 @@ func TestReportsFollowAccessRights(t *testing.T) {
 	})
 	other := tn.User("seller@example.com", company, []int64{company}, 0, sale.GroupSalesman)
 	err := tn.Try(other, func(ctx context.Context, env *orm.Env) error {
-		_, err := report.Order(ctx, env, order)
+		_, err := report.Order(ctx, env, order, nil)
 		return err
 	})
 	if err == nil {

@@ -28,14 +28,14 @@ func TestSignedOrderPDF(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if unsigned, err = report.Order(ctx, env, order); err != nil {
+		if unsigned, err = report.Order(ctx, env, order, nil); err != nil {
 			return err
 		}
 		at := time.Date(2026, 11, 28, 14, 5, 0, 0, time.UTC)
 		if err := sale.ConfirmSigned(ctx, env.Sudo(), order, sale.Signature{Name: "Ann (Deco) <b>", At: at, Address: "2001:db8::7"}); err != nil {
 			return err
 		}
-		signed, err = report.Order(ctx, env, order)
+		signed, err = report.Order(ctx, env, order, nil)
 		return err
 	}); err != nil {
 		t.Fatal(err)
