@@ -37,6 +37,8 @@ type Registry struct {
 	// tracker records changes of Tracked fields (see SetTracker).
 	tracker    Tracker
 	trackLater []trackRequest
+	// watches see changes of some fields (see AddWatch).
+	watches []*Watch
 }
 
 // NewRegistry returns a registry holding the models the access layer itself needs
@@ -206,6 +208,9 @@ func (r *Registry) Freeze() error {
 		return nil
 	}
 	if err := r.resolveTracking(); err != nil {
+		return err
+	}
+	if err := r.resolveWatches(); err != nil {
 		return err
 	}
 	for _, m := range r.Models() {

@@ -87,6 +87,10 @@ type tracking struct {
 	// fresh are the records created during the operation: their first values
 	// are not changes.
 	fresh map[*Model]map[int64]bool
+	// watching holds the end functions of the watches begun during the
+	// operation; ending is set while they run.
+	watching map[*Watch]func(context.Context, *Env) error
+	ending   bool
 }
 
 func (e *Env) tracks(m *Model) bool {
@@ -110,7 +114,7 @@ func (e *Env) tracked(ctx context.Context, fn func() error) func() error {
 		if err := fn(); err != nil {
 			e.trk.depth--
 			if e.trk.depth == 0 {
-				e.trk.old, e.trk.fresh = nil, nil
+				e.trk.old, e.trk.fresh, e.trk.watching = nil, nil, nil
 			}
 			return err
 		}
@@ -199,6 +203,10 @@ func (e *Env) trackEnd(ctx context.Context) error {
 	e.trk.depth--
 	if e.trk.depth > 0 {
 		return nil
+	}
+	if err := e.watchEnd(ctx); err != nil {
+		e.trk.old, e.trk.fresh = nil, nil
+		return err
 	}
 	old := e.trk.old
 	e.trk.old, e.trk.fresh = nil, nil

@@ -48,6 +48,9 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 		if err := e.trackBefore(ctx, m, ids, p.cols); err != nil {
 			return err
 		}
+		if err := e.watchBegin(ctx, m, p.changed, false); err != nil {
+			return err
+		}
 		sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
 		args := []any{e.uidParam(), e.nowString()}
 		for i, f := range p.cols {
@@ -138,6 +141,9 @@ func (e *Env) unlink(ctx context.Context, m *Model, ids []int64) error {
 		}
 		before, err := e.dependents(ctx, m, ids, nil)
 		if err != nil {
+			return err
+		}
+		if err := e.watchBegin(ctx, m, nil, true); err != nil {
 			return err
 		}
 		if err := e.dropAttachments(ctx, m, ids); err != nil {

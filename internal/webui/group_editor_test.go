@@ -148,3 +148,55 @@ func TestGroupEditorRemovalEndsSessions(t *testing.T) {
 		}
 	})
 }
+
+// Taking a group out of another's inherited groups in the group editor ends the
+// sessions of the members who lose it, and only theirs: a member who still holds
+// it through another group keeps every session, and the administrator keeps the
+// session they made the change from.
+func TestGroupEditorInheritanceRemovalEndsSessions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, f *fixture) {
+		admin := f.signIn("admin")
+		otherAdmin := f.signIn("admin")
+		user := f.signIn("user")
+		userPhone := f.signIn("user")
+		create := func(vals url.Values) string {
+			t.Helper()
+			w := admin.post("/odoo/groups/new", vals)
+			if w.Code != http.StatusSeeOther {
+				t.Fatalf("create group %s: %d %s", vals.Get("name"), w.Code, w.Body)
+			}
+			return w.Header().Get("Location")
+		}
+		ledger := strings.TrimPrefix(create(url.Values{"name": {"Ledger"}}), "/odoo/groups/")
+		both := fmt.Sprintf("%d,%d", f.uid["admin"], f.uid["user"])
+		clerks := create(url.Values{"name": {"Clerks"}, "implied_ids": {ledger}, "users": {both}})
+		auditors := create(url.Values{"name": {"Auditors"}, "implied_ids": {ledger}, "users": {fmt.Sprint(f.uid["admin"])}})
+		for _, c := range []*client{admin, otherAdmin, user, userPhone} {
+			if signedOut(c) {
+				t.Fatal("making groups ended a session")
+			}
+		}
+
+		// The user held Ledger only through Clerks; the administrator holds it
+		// through Auditors too.
+		if w := admin.post(clerks, url.Values{"name": {"Clerks"}, "implied_ids": {""}, "users": {both}}); w.Code != http.StatusSeeOther {
+			t.Fatalf("take Ledger out of Clerks: %d %s", w.Code, w.Body)
+		}
+		if !signedOut(user) || !signedOut(userPhone) {
+			t.Fatal("the user who lost Ledger through Clerks is still signed in")
+		}
+		if signedOut(admin) || signedOut(otherAdmin) {
+			t.Fatal("the administrator, who still holds Ledger through Auditors, was signed out")
+		}
+
+		if w := admin.post(auditors, url.Values{"name": {"Auditors"}, "implied_ids": {""}, "users": {fmt.Sprint(f.uid["admin"])}}); w.Code != http.StatusSeeOther {
+			t.Fatalf("take Ledger out of Auditors: %d %s", w.Code, w.Body)
+		}
+		if !signedOut(otherAdmin) {
+			t.Fatal("the administrator's other session survived their loss of Ledger")
+		}
+		if signedOut(admin) {
+			t.Fatal("the administrator lost the session they made the change from")
+		}
+	})
+}

@@ -90,6 +90,9 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, internalOnly bool,
 		u.toLogin(w, r)
 		return
 	}
+	// A change of privileges this request makes ends the users' other
+	// sessions, not this one (session.EndOfUsers).
+	rq.ctx = session.WithActing(rq.ctx, rq.sess.ID)
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
 			u.errorPage(w, r, badRequestStatus(err))

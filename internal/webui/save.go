@@ -88,14 +88,13 @@ func (u *UI) apply(rq *request, v *View, id int64, vals map[string]any) (int64, 
 		}
 		return ids[0], nil
 	}
-	members, err := groupMembers(rq, v.Model, id, vals)
-	if err != nil {
-		return 0, err
-	}
+	// Taking users out of a group, or a group out of another's inherited
+	// groups, ends the sessions of those who lose it (base's watch on group
+	// membership, in this transaction).
 	if err := rq.env.Write(rq.ctx, v.Model, []int64{id}, vals); err != nil {
 		return 0, err
 	}
-	return id, endRemovedMembersSessions(rq, id, members)
+	return id, nil
 }
 
 // save creates or updates a record from its form. A refused save changes nothing

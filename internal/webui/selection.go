@@ -56,7 +56,9 @@ func (u *UI) selection(rq *request, v *View) error {
 		if v.ReadOnly {
 			return errBadRequest
 		}
-		err = u.unlink(rq, v, visible)
+		// Deleting groups ends their members' sessions like any loss of a
+		// group (base's watch on group membership, in this transaction).
+		err = rq.env.Unlink(rq.ctx, v.Model, visible)
 		op, back = "deleted", "/odoo/"+v.Slug
 	default:
 		return errBadRequest
@@ -71,22 +73,6 @@ func (u *UI) selection(rq *request, v *View) error {
 	rq.setFlash(op)
 	rq.redirect(back)
 	return nil
-}
-
-// unlink deletes the records; deleting groups takes their members out of them,
-// which ends the members' sessions like any loss of privileges.
-func (u *UI) unlink(rq *request, v *View, ids []int64) error {
-	if v.Model != "res.groups" {
-		return rq.env.Unlink(rq.ctx, v.Model, ids)
-	}
-	members, err := membersOf(rq, ids)
-	if err != nil {
-		return err
-	}
-	if err := rq.env.Unlink(rq.ctx, v.Model, ids); err != nil {
-		return err
-	}
-	return endSessionsOf(rq, members)
 }
 
 // refused shows why an action was refused, with a way back.

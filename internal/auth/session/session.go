@@ -15,6 +15,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/store"
@@ -269,6 +271,53 @@ func (s *Store) deleteOthers(ctx context.Context, q interface {
 		return 0, fmt.Errorf("end sessions of user %d: %w", userID, err)
 	}
 	return res.RowsAffected()
+}
+
+// Execer runs a statement: a *sql.Tx, or the transaction an ORM Env works in.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// EndOfUsers ends every session of the users, except keepSessionID (0 keeps
+// none), within the caller's transaction on a database of engine: for the
+// code that takes privileges away in that transaction and holds no Store (a
+// change of group membership), so both commit together or not at all. It
+// returns how many ended.
+func EndOfUsers(ctx context.Context, q Execer, engine store.Engine, users []int64, keepSessionID int64) (int64, error) {
+	rb := &store.DB{Engine: engine}
+	var ended int64
+	for chunk := range slices.Chunk(users, 500) {
+		args := []any{keepSessionID}
+		for _, uid := range chunk {
+			args = append(args, uid)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")
+		res, err := q.ExecContext(ctx, rb.Rebind("DELETE FROM auth_session WHERE id <> ? AND user_id IN ("+marks+")"), args...)
+		if err != nil {
+			return ended, fmt.Errorf("end sessions of %d users: %w", len(users), err)
+		}
+		n, _ := res.RowsAffected()
+		ended += n
+	}
+	return ended, nil
+}
+
+// actingSessionKey carries, in a request's context, the session the request
+// came with.
+type actingSessionKey struct{}
+
+// WithActing returns ctx carrying the id of the session a request came with, so
+// that a change of privileges made by that request ends the acting user's other
+// sessions but not the one in use (an administrator who takes themselves out of
+// a group keeps the page they did it from).
+func WithActing(ctx context.Context, sessionID int64) context.Context {
+	return context.WithValue(ctx, actingSessionKey{}, sessionID)
+}
+
+// Acting returns the session id WithActing put in ctx, or 0.
+func Acting(ctx context.Context) int64 {
+	id, _ := ctx.Value(actingSessionKey{}).(int64)
+	return id
 }
 
 // List returns userID's live sessions, most recently used first.

@@ -25,6 +25,9 @@ func Register(reg *orm.Registry) error {
 	if err := protectModuleGroups(reg); err != nil {
 		return fmt.Errorf("base: %w", err)
 	}
+	if err := endDemotedSessions(reg); err != nil {
+		return fmt.Errorf("base: %w", err)
+	}
 	if err := reg.Extend("ir.rule",
 		&orm.Field{Name: "global", Type: orm.Boolean, Compute: computeRuleGlobal, Depends: []string{"groups"},
 			Help: "a rule without groups applies to everyone and is combined with the others by AND"},
