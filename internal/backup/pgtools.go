@@ -83,24 +83,89 @@ func (s *Service) checkedPGTool(ctx context.Context, name string, db *store.DB) 
 	return path, nil
 }
 
-// runPG runs a PostgreSQL tool with the password in its environment, never
-// on its command line. stdin and stdout may be nil.
-func runPG(ctx context.Context, path, password string, stdin io.Reader, stdout io.Writer, args ...string) error {
+// pgCommand prepares a PostgreSQL tool with the password in its
+// environment, never on its command line, and its first 4 KiB of error
+// output kept for pgError.
+func pgCommand(ctx context.Context, path, password string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=15")
-	cmd.Stdin = stdin
-	cmd.Stdout = stdout
 	var stderr bytes.Buffer
 	cmd.Stderr = &limitedBuffer{buf: &stderr, left: 4096}
+	return cmd, &stderr
+}
+
+// pgError is the error of a tool that failed: what it printed, on one line.
+func pgError(ctx context.Context, path string, stderr *bytes.Buffer, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("%s: %s", filepath.Base(path), oneLine(msg))
+}
+
+// runPG runs a PostgreSQL tool to its end. stdin and stdout may be nil.
+func runPG(ctx context.Context, path, password string, stdin io.Reader, stdout io.Writer, args ...string) error {
+	cmd, stderr := pgCommand(ctx, path, password, args...)
+	cmd.Stdin = stdin
+	cmd.Stdout = stdout
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		return pgError(ctx, path, stderr, err)
+	}
+	return nil
+}
+
+// startPG starts a PostgreSQL tool and returns its output as it runs.
+func startPG(ctx context.Context, path, password string, args ...string) (*pgOutput, error) {
+	cmd, stderr := pgCommand(ctx, path, password, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
+	}
+	return &pgOutput{ctx: ctx, path: path, cmd: cmd, out: out, stderr: stderr}, nil
+}
+
+// pgOutput is the output of a running tool. Its end reads as io.EOF only
+// if the tool succeeded; otherwise as the tool's error, so that the output
+// of a failed dump is never taken for a whole one.
+type pgOutput struct {
+	ctx    context.Context
+	path   string
+	cmd    *exec.Cmd
+	out    io.ReadCloser
+	stderr *bytes.Buffer
+	end    error // io.EOF or the tool's error, once the output ended
+}
+
+func (p *pgOutput) Read(b []byte) (int, error) {
+	if p.end != nil {
+		return 0, p.end
+	}
+	n, err := p.out.Read(b)
+	if err == io.EOF {
+		p.end = io.EOF
+		if werr := p.cmd.Wait(); werr != nil {
+			p.end = pgError(p.ctx, p.path, p.stderr, werr)
 		}
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
+		if n > 0 {
+			return n, nil
 		}
-		return fmt.Errorf("%s: %s", filepath.Base(path), oneLine(msg))
+		return 0, p.end
+	}
+	return n, err
+}
+
+// Close stops a tool whose output was not read to its end.
+func (p *pgOutput) Close() error {
+	if p.end == nil {
+		p.cmd.Process.Kill()
+		p.end = errors.New("closed")
+		p.cmd.Wait()
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	if verify != nil {
 		copies = append(copies, verify.pw)
 	}
-	res, err := s.writeOutbox(ctx, id, manifest, snap.members, progress, copies)
+	res, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies)
 	snap.release() // the tenant's read transaction ends as soon as the pages are read
 	if err != nil {
 		abandon(errBackupAbandoned)
@@ -170,7 +170,7 @@ func (s *Service) recordTestRestore(ctx context.Context, rec Record, verifyErr e
 // never needs to reach this disk, and the copies are synced where they land.
 // Only an object some site still lacks is synced (syncOutbox), because it is
 // then the source of later retries.
-func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, members []archive.Source, progress Progress, copies []io.Writer) (res archive.Result, err error) {
+func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, snap snapshot, progress Progress, copies []io.Writer) (res archive.Result, err error) {
 	if err := os.MkdirAll(s.outboxDir(), 0o700); err != nil {
 		return archive.Result{}, fmt.Errorf("create outbox: %w", err)
 	}
@@ -194,13 +194,9 @@ func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest
 		w = io.MultiWriter(append([]io.Writer{w}, copies...)...)
 	}
 	if progress != nil {
-		var total int64
-		for _, m := range members {
-			total += m.Size
-		}
-		w = &progressWriter{w: w, total: total, report: progress}
+		w = &progressWriter{w: w, total: snap.expectedSize(), report: progress}
 	}
-	res, err = archive.Write(ctx, w, m, members, s.recipients())
+	res, err = archive.Write(ctx, w, m, snap.members, s.recipients())
 	if err != nil {
 		return archive.Result{}, err
 	}

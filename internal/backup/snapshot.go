@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/store"
@@ -31,20 +32,34 @@ type snapshot struct {
 	engineVersion string
 	schemaVersion int64
 	rowCounts     map[string]int64
+	// expected is what progress counts on for members of unknown size.
+	expected int64
 	// release ends what a streamed snapshot holds open (its read
 	// transaction); it must be called once the members have been read.
 	release func()
 }
 
-// snapshotMode says where a SQLite snapshot goes.
+// expectedSize is the bytes the members are expected to hold: exact but for
+// members of unknown size, counted as expected.
+func (snap snapshot) expectedSize() int64 {
+	total := snap.expected
+	for _, m := range snap.members {
+		if m.Size != archive.SizeUnknown {
+			total += m.Size
+		}
+	}
+	return total
+}
+
+// snapshotMode says where a snapshot's database goes.
 type snapshotMode int
 
 const (
 	// toFile writes the database into the work directory, for readers that
 	// need a file (the customer export's CSV).
 	toFile snapshotMode = iota
-	// streamed leaves the database member to be read once, page by page,
-	// straight from a read transaction into the archive.
+	// streamed leaves the database member to be read once, straight from a
+	// read transaction (SQLite's pages) or from pg_dump into the archive.
 	streamed
 )
 
@@ -61,7 +76,11 @@ func (s *Service) takeSnapshot(ctx context.Context, t tenancy.Tenant, kind, dir 
 			snap, err = s.snapshotSQLite(ctx, t, dir)
 		}
 	case store.Postgres:
-		snap, err = s.snapshotPostgres(ctx, t, dir)
+		if mode == streamed {
+			snap, err = s.streamPostgres(ctx, t)
+		} else {
+			snap, err = s.snapshotPostgres(ctx, t, dir)
+		}
 	default:
 		err = fmt.Errorf("unknown engine %q", t.Engine)
 	}
@@ -285,50 +304,87 @@ func countSQLiteRows(ctx context.Context, q queryer) (map[string]int64, error) {
 	return counts, nil
 }
 
-func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir string) (snapshot, error) {
+// pgExport is what both ways of dumping a PostgreSQL tenant share: the
+// checked pg_dump, the tenant's connection, and an exported snapshot whose
+// transaction read the row counts, so that the manifest describes exactly
+// what the dump holds. close ends the transaction.
+type pgExport struct {
+	pgDump        string
+	conn          tenancy.Connection
+	db            *store.DB
+	tx            *sql.Tx
+	snapshotID    string
+	serverVersion string
+	schemaVersion int64
+	counts        map[string]int64
+	size          int64 // pg_database_size, what progress expects of a streamed dump
+}
+
+func (s *Service) exportPostgres(ctx context.Context, t tenancy.Tenant) (_ *pgExport, err error) {
 	conn, err := s.cfg.Storage.Connection(t)
 	if err != nil {
-		return snapshot{}, err
+		return nil, err
 	}
 	db, err := s.cfg.Storage.Open(ctx, t, 2)
 	if err != nil {
-		return snapshot{}, err
+		return nil, err
 	}
-	defer db.Close()
-	pgDump, err := s.checkedPGTool(ctx, "pg_dump", db)
+	e := &pgExport{conn: conn, db: db}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if e.pgDump, err = s.checkedPGTool(ctx, "pg_dump", db); err != nil {
+		return nil, err
+	}
+	if _, e.serverVersion, err = serverMajor(ctx, db); err != nil {
+		return nil, err
+	}
+	if e.schemaVersion, err = store.SchemaVersion(ctx, db, store.TenantSchema); err != nil {
+		return nil, fmt.Errorf("read schema version: %w", err)
+	}
+	if e.tx, err = db.Read.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}); err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", err)
+	}
+	if err := e.tx.QueryRowContext(ctx, "SELECT pg_export_snapshot(), pg_database_size(current_database())").Scan(&e.snapshotID, &e.size); err != nil {
+		return nil, fmt.Errorf("export snapshot: %w", err)
+	}
+	if e.counts, err = countPostgresRows(ctx, e.tx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *pgExport) close() {
+	if e.tx != nil {
+		e.tx.Rollback()
+	}
+	e.db.Close()
+}
+
+// dumpArgs are pg_dump's arguments. No compression: the archive compresses
+// with zstd, which is faster and would gain nothing from compressed input.
+func (e *pgExport) dumpArgs() []string {
+	return []string{"--format=custom", "--compress=0", "--snapshot=" + e.snapshotID, "--dbname=" + e.conn.URL}
+}
+
+func (e *pgExport) snapshot(member archive.Source) snapshot {
+	return snapshot{members: []archive.Source{member}, engine: string(store.Postgres), engineVersion: e.serverVersion,
+		schemaVersion: e.schemaVersion, rowCounts: e.counts}
+}
+
+// snapshotPostgres dumps tenant t into dir, for readers that need a file
+// (the customer export turns it into plain SQL).
+func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir string) (snapshot, error) {
+	e, err := s.exportPostgres(ctx, t)
 	if err != nil {
 		return snapshot{}, err
 	}
-	_, serverVersion, err := serverMajor(ctx, db)
-	if err != nil {
-		return snapshot{}, err
-	}
-	version, err := store.SchemaVersion(ctx, db, store.TenantSchema)
-	if err != nil {
-		return snapshot{}, fmt.Errorf("read schema version: %w", err)
-	}
-	// The row counts and pg_dump share one exported snapshot, so the
-	// manifest describes exactly what the dump holds.
-	tx, err := db.Read.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return snapshot{}, fmt.Errorf("begin snapshot: %w", err)
-	}
-	defer tx.Rollback()
-	var snapID string
-	if err := tx.QueryRowContext(ctx, "SELECT pg_export_snapshot()").Scan(&snapID); err != nil {
-		return snapshot{}, fmt.Errorf("export snapshot: %w", err)
-	}
-	counts, err := countPostgresRows(ctx, tx)
-	if err != nil {
-		return snapshot{}, err
-	}
+	defer e.close()
 	dst := filepath.Join(dir, "tenant.pgdump")
-	// No compression here: the archive compresses with zstd, which is
-	// faster and would gain nothing from already compressed input. The dump
-	// comes through a pipe in large writes and is not synced: it is
-	// scratch, in this backup's own work directory, read once by the
-	// archive, which computes the member's SHA-256 as it reads it (hashing
-	// it here as well would cost a second pass over every byte).
+	// The dump comes through a pipe in large writes and is not synced: it
+	// is scratch, in this operation's own work directory.
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return snapshot{}, fmt.Errorf("create dump: %w", err)
@@ -336,8 +392,7 @@ func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir st
 	defer f.Close()
 	bw := bufio.NewWriterSize(f, ioBufferSize)
 	out := &countingWriter{w: bw}
-	if err := runPG(ctx, pgDump, conn.Password, nil, out, "--format=custom", "--compress=0", "--snapshot="+snapID,
-		"--dbname="+conn.URL); err != nil {
+	if err := runPG(ctx, e.pgDump, e.conn.Password, nil, out, e.dumpArgs()...); err != nil {
 		return snapshot{}, err
 	}
 	if err := bw.Flush(); err != nil {
@@ -353,8 +408,37 @@ func (s *Service) snapshotPostgres(ctx context.Context, t tenancy.Tenant, dir st
 	if src.Size != out.n {
 		return snapshot{}, fmt.Errorf("dump is %d bytes, %d were written", src.Size, out.n)
 	}
-	return snapshot{members: []archive.Source{src}, engine: string(store.Postgres), engineVersion: serverVersion,
-		schemaVersion: version, rowCounts: counts}, nil
+	return e.snapshot(src), nil
+}
+
+// streamPostgres returns a snapshot of tenant t whose dump member is
+// pg_dump's output, read once straight into the archive as pg_dump writes
+// it: nothing goes to a scratch file, and the archive stores the dump in
+// pieces since its size is known only at its end (archive.SizeUnknown).
+// release ends the exported snapshot's transaction.
+func (s *Service) streamPostgres(ctx context.Context, t tenancy.Tenant) (snapshot, error) {
+	e, err := s.exportPostgres(ctx, t)
+	if err != nil {
+		return snapshot{}, err
+	}
+	var once sync.Once
+	src := archive.Source{
+		Name: memberPGDump,
+		Size: archive.SizeUnknown,
+		Mode: 0o600,
+		Open: func() (io.ReadCloser, error) {
+			opened := false
+			once.Do(func() { opened = true })
+			if !opened {
+				return nil, errors.New("a streamed dump can be read only once")
+			}
+			return startPG(ctx, e.pgDump, e.conn.Password, e.dumpArgs()...)
+		},
+	}
+	snap := e.snapshot(src)
+	snap.release = sync.OnceFunc(e.close)
+	snap.expected = e.size
+	return snap, nil
 }
 
 type queryer interface {

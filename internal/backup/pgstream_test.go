@@ -1,0 +1,103 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/instant-erp/instanterp/internal/backup/archive"
+	"github.com/instant-erp/instanterp/internal/store"
+)
+
+// The output of a running tool ends as io.EOF only if the tool succeeded;
+// a tool that fails after writing reads as its error, with what it said.
+func TestPGOutputEndsWithTheToolsOutcome(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, script string
+		wantErr      string
+	}{
+		{"success", "printf 'dump bytes'", ""},
+		{"failure after output", "printf 'dump bytes'; echo 'pg_dump: error: connection lost' >&2; exit 1", "connection lost"},
+		{"failure without a message", "printf 'dump bytes'; exit 3", "exit status 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := startPG(ctx, "/bin/sh", "secret", "-c", tc.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer out.Close()
+			data, err := io.ReadAll(out)
+			if string(data) != "dump bytes" {
+				t.Fatalf("read %q", data)
+			}
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("end of output: %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	// Closed before its end, the tool is stopped and reaped.
+	out, err := startPG(ctx, "/bin/sh", "", "-c", "printf x; exec sleep 600")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	if out.cmd.ProcessState == nil {
+		t.Fatal("the tool still runs after Close")
+	}
+}
+
+// A PostgreSQL backup streams pg_dump's output into the object; a pg_dump
+// that fails part-way fails the backup with its message, and leaves no
+// catalogue entry, no object on any site and nothing in the outbox.
+func TestPostgresDumpFailingMidStream(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t, store.Postgres)
+	e.createTenant("acme", 500)
+	pgDump, err := exec.LookPath("pg_dump")
+	if err != nil {
+		t.Skip("pg_dump not installed")
+	}
+	bin := t.TempDir()
+	script := "#!/bin/sh\n" +
+		"case \"$1\" in --version) exec " + pgDump + " --version;; esac\n" +
+		pgDump + " \"$@\" | head -c 20000\n" +
+		"echo 'pg_dump: error: the server went away' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "pg_dump"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.cfg.PGBinDir = bin
+	_, err = e.svc.Run(ctx, "acme", archive.KindDB, nil)
+	if err == nil || !strings.Contains(err.Error(), "the server went away") || IsReplicationError(err) {
+		t.Fatalf("backup with a failing pg_dump: %v", err)
+	}
+	if list, _ := e.svc.List(ctx, ""); len(list) != 0 {
+		t.Fatalf("catalogue lists %d backups after a failed dump", len(list))
+	}
+	for _, spec := range e.cfg.Sites {
+		if n := countFiles(t, spec.File.Dir, func(p string) bool {
+			info, err := os.Stat(p)
+			return err == nil && info.Mode().IsRegular()
+		}); n != 0 {
+			t.Fatalf("site %s holds %d files after a failed dump", spec.Name, n)
+		}
+	}
+	if entries, err := os.ReadDir(e.svc.outboxDir()); err != nil && !errors.Is(err, os.ErrNotExist) || len(entries) != 0 {
+		t.Fatalf("outbox holds %v (%v) after a failed dump", entries, err)
+	}
+
+	// With the real pg_dump again, the streamed dump restores.
+	e.svc.cfg.PGBinDir = ""
+	rec, err := e.svc.Run(ctx, "acme", archive.KindDB, nil)
+	if err != nil || !rec.Verified() {
+		t.Fatalf("backup with pg_dump: %+v, %v", rec, err)
+	}
+}
