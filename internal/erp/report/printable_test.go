@@ -86,3 +86,59 @@ func BenchmarkPrintableLogo(b *testing.B) {
 		})
 	}
 }
+
+// fitLogo keeps a logo that fits the box as it is and scales a larger one down
+// to fit, averaging its pixels: a checkerboard of single black and white
+// pixels turns grey, not black or white, and a uniform colour stays itself.
+func TestFitLogo(t *testing.T) {
+	uniform := color.NRGBA{R: 200, G: 100, B: 50, A: 128}
+	checker := func(x, y int) color.NRGBA {
+		if (x+y)%2 == 0 {
+			return color.NRGBA{A: 255}
+		}
+		return color.NRGBA{R: 255, G: 255, B: 255, A: 255}
+	}
+	for _, c := range []struct {
+		name  string
+		w, h  int
+		pixel func(x, y int) color.NRGBA
+		want  image.Point
+		near  color.NRGBA // every pixel within 3 of it, except for a logo kept as it is
+	}{
+		{"fits", 300, 200, checker, image.Pt(300, 200), color.NRGBA{}},
+		{"wide", 1000, 100, func(int, int) color.NRGBA { return uniform }, image.Pt(472, 47), uniform},
+		{"one row", 4096, 1, func(int, int) color.NRGBA { return uniform }, image.Pt(472, 1), uniform},
+		{"largest checkerboard", 4096, 4096, checker, image.Pt(236, 236), color.NRGBA{R: 128, G: 128, B: 128, A: 255}},
+		{"largest uniform", 4096, 4096, func(int, int) color.NRGBA { return uniform }, image.Pt(236, 236), uniform},
+	} {
+		img := image.NewNRGBA(image.Rect(0, 0, c.w, c.h))
+		for y := 0; y < c.h; y++ {
+			for x := 0; x < c.w; x++ {
+				img.SetNRGBA(x, y, c.pixel(x, y))
+			}
+		}
+		fit := fitLogo(img)
+		if got := fit.Bounds().Size(); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+			continue
+		}
+		if c.near == (color.NRGBA{}) {
+			if !bytes.Equal(fit.Pix, img.Pix) {
+				t.Errorf("%s: the pixels changed", c.name)
+			}
+			continue
+		}
+		for y := 0; y < c.want.Y; y++ {
+			for x := 0; x < c.want.X; x++ {
+				if p := fit.NRGBAAt(x, y); !near(p, c.near) {
+					t.Fatalf("%s: pixel %d,%d is %v, want about %v", c.name, x, y, p, c.near)
+				}
+			}
+		}
+	}
+}
+
+func near(a, b color.NRGBA) bool {
+	d := func(x, y uint8) bool { return max(x, y)-min(x, y) <= 3 }
+	return d(a.R, b.R) && d(a.G, b.G) && d(a.B, b.B) && d(a.A, b.A)
+}
