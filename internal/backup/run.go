@@ -107,7 +107,9 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	if verify != nil {
 		copies = append(copies, verify.pw)
 	}
-	res, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies)
+	// A linked site syncs the outbox file itself: its writeback starts as
+	// the object is written, so little is left for that sync.
+	res, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies, len(linked) > 0)
 	snap.release() // the tenant's read transaction ends as soon as the pages are read
 	if err != nil {
 		abandon(errBackupAbandoned)
@@ -169,8 +171,10 @@ func (s *Service) recordTestRestore(ctx context.Context, rec Record, verifyErr e
 // The object is not synced here: while every site takes a verified copy it
 // never needs to reach this disk, and the copies are synced where they land.
 // Only an object some site still lacks is synced (syncOutbox), because it is
-// then the source of later retries.
-func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, snap snapshot, progress Progress, copies []io.Writer) (res archive.Result, err error) {
+// then the source of later retries, and one that a site takes as a link
+// (linkTo): with writeback set, the disk writes start while the object is
+// written, so that they overlap the work and the sync finds little left.
+func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, snap snapshot, progress Progress, copies []io.Writer, writeback bool) (res archive.Result, err error) {
 	if err := os.MkdirAll(s.outboxDir(), 0o700); err != nil {
 		return archive.Result{}, fmt.Errorf("create outbox: %w", err)
 	}
@@ -187,6 +191,9 @@ func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest
 		}
 	}()
 	var w io.Writer = f
+	if writeback {
+		w = &writebackWriter{f: f}
+	}
 	if s.wrapOutbox != nil {
 		w = s.wrapOutbox(w)
 	}
