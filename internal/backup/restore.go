@@ -286,12 +286,7 @@ func (s *Service) restoreAsCopy(ctx context.Context, rec Record, m archive.Manif
 		if string(nt.Engine) != m.Engine {
 			return fmt.Errorf("the backup is of a %s database, new tenants live in %s", m.Engine, nt.Engine)
 		}
-		switch nt.Engine {
-		case store.SQLite:
-			if err := restoreSQLiteInto(ctx, db, filepath.Join(dir, filepath.FromSlash(memberSQLite))); err != nil {
-				return err
-			}
-		case store.Postgres:
+		if nt.Engine == store.Postgres {
 			if err := s.restorePostgresCopy(ctx, nt, db, filepath.Join(dir, filepath.FromSlash(memberPGDump))); err != nil {
 				return err
 			}
@@ -301,7 +296,15 @@ func (s *Service) restoreAsCopy(ctx context.Context, rec Record, m archive.Manif
 		}
 		return nil
 	}
-	nt, err := s.cfg.Provisioner.CreateFrom(ctx, opts.As, email, fill)
+	var nt tenancy.Tenant
+	var err error
+	if m.Engine == string(store.SQLite) {
+		// The checked file becomes the new database by a file copy, not
+		// page by page through the new database's log.
+		nt, err = s.cfg.Provisioner.CreateFromSQLiteFile(ctx, opts.As, email, filepath.Join(dir, filepath.FromSlash(memberSQLite)), fill)
+	} else {
+		nt, err = s.cfg.Provisioner.CreateFrom(ctx, opts.As, email, fill)
+	}
 	if err != nil {
 		return RestoreResult{}, fmt.Errorf("restore %s as %s: %w", rec.ID, opts.As, err)
 	}

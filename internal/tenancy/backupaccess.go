@@ -60,7 +60,30 @@ func (p *Provisioner) CreateFrom(ctx context.Context, name, adminEmail string, f
 	if fill == nil {
 		return Tenant{}, errors.New("create tenant from content: no content given")
 	}
-	return p.provision(ctx, name, adminEmail, "", func(ctx context.Context, t Tenant, db *store.DB) error {
+	return p.provision(ctx, name, adminEmail, "", restored(fill))
+}
+
+// CreateFromSQLiteFile is CreateFrom on SQLite for a tenant whose database
+// is a copy of the complete database file at path (a restored backup's),
+// made by the file system instead of page by page through the new
+// database's log; fill, which may be nil, adds the rest (the filestore).
+func (p *Provisioner) CreateFromSQLiteFile(ctx context.Context, name, adminEmail, path string, fill func(ctx context.Context, t Tenant, db *store.DB) error) (Tenant, error) {
+	if p.cfg.Engine != store.SQLite {
+		return Tenant{}, fmt.Errorf("create tenant from a SQLite file: new tenants live in %s", p.cfg.Engine)
+	}
+	if path == "" {
+		return Tenant{}, errors.New("create tenant from a SQLite file: no file given")
+	}
+	if fill == nil {
+		fill = func(context.Context, Tenant, *store.DB) error { return nil }
+	}
+	return p.provision(ctx, name, adminEmail, path, restored(fill))
+}
+
+// restored fills a new tenant with restored content, then migrates its
+// schema forward and gives it an identity of its own.
+func restored(fill func(ctx context.Context, t Tenant, db *store.DB) error) func(context.Context, Tenant, *store.DB) error {
+	return func(ctx context.Context, t Tenant, db *store.DB) error {
 		if err := fill(ctx, t, db); err != nil {
 			return fmt.Errorf("fill: %w", err)
 		}
@@ -68,5 +91,5 @@ func (p *Provisioner) CreateFrom(ctx context.Context, name, adminEmail string, f
 			return err
 		}
 		return resetIdentity(ctx, db, false)
-	})
+	}
 }
