@@ -159,27 +159,33 @@ func TestDiskFullWhileWriting(t *testing.T) {
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("run on a full disk: %v", err)
 	}
+	e.assertNothingLeft(t)
+}
+
+// assertNothingLeft checks that a failed backup left no trace: nothing in
+// the outbox or the work area, no catalogue entry, and no file on any site,
+// not even a temporary one.
+func (e *testEnv) assertNothingLeft(t *testing.T) {
+	t.Helper()
 	entries, _ := os.ReadDir(e.svc.outboxDir())
 	if len(entries) != 0 {
-		t.Fatalf("outbox holds %v after a failed write", entries)
+		t.Fatalf("outbox holds %v after a failed backup", entries)
 	}
 	work, _ := os.ReadDir(e.svc.workRoot())
 	for _, w := range work {
 		if w.Name() != "outbox" {
-			t.Fatalf("work area holds %s after a failed run", w.Name())
+			t.Fatalf("work area holds %s after a failed backup", w.Name())
 		}
 	}
-	if list, _ := e.svc.List(ctx, ""); len(list) != 0 {
-		t.Fatalf("catalogue lists %d backups after a failed run", len(list))
+	if list, _ := e.svc.List(context.Background(), ""); len(list) != 0 {
+		t.Fatalf("catalogue lists %d backups after a failed backup", len(list))
 	}
-	// The site that took the stream was left nothing, not even a
-	// temporary file.
 	for _, spec := range e.cfg.Sites {
 		if n := countFiles(t, spec.File.Dir, func(p string) bool {
 			info, err := os.Stat(p)
 			return err == nil && info.Mode().IsRegular()
 		}); n != 0 {
-			t.Fatalf("site %s holds %d files after a failed run", spec.Name, n)
+			t.Fatalf("site %s holds %d files after a failed backup", spec.Name, n)
 		}
 	}
 }

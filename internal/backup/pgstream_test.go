@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -79,20 +78,7 @@ func TestPostgresDumpFailingMidStream(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the server went away") || IsReplicationError(err) {
 		t.Fatalf("backup with a failing pg_dump: %v", err)
 	}
-	if list, _ := e.svc.List(ctx, ""); len(list) != 0 {
-		t.Fatalf("catalogue lists %d backups after a failed dump", len(list))
-	}
-	for _, spec := range e.cfg.Sites {
-		if n := countFiles(t, spec.File.Dir, func(p string) bool {
-			info, err := os.Stat(p)
-			return err == nil && info.Mode().IsRegular()
-		}); n != 0 {
-			t.Fatalf("site %s holds %d files after a failed dump", spec.Name, n)
-		}
-	}
-	if entries, err := os.ReadDir(e.svc.outboxDir()); err != nil && !errors.Is(err, os.ErrNotExist) || len(entries) != 0 {
-		t.Fatalf("outbox holds %v (%v) after a failed dump", entries, err)
-	}
+	e.assertNothingLeft(t)
 
 	// With the real pg_dump again, the streamed dump restores.
 	e.svc.cfg.PGBinDir = ""

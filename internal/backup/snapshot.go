@@ -421,19 +421,13 @@ func (s *Service) streamPostgres(ctx context.Context, t tenancy.Tenant) (snapsho
 	if err != nil {
 		return snapshot{}, err
 	}
-	var once sync.Once
 	src := archive.Source{
 		Name: memberPGDump,
 		Size: archive.SizeUnknown,
 		Mode: 0o600,
-		Open: func() (io.ReadCloser, error) {
-			opened := false
-			once.Do(func() { opened = true })
-			if !opened {
-				return nil, errors.New("a streamed dump can be read only once")
-			}
+		Open: openOnce(func() (io.ReadCloser, error) {
 			return startPG(ctx, e.pgDump, e.conn.Password, e.dumpArgs()...)
-		},
+		}),
 	}
 	snap := e.snapshot(src)
 	snap.release = sync.OnceFunc(e.close)

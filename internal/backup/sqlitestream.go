@@ -77,22 +77,30 @@ func (s *Service) streamSQLite(ctx context.Context, t tenancy.Tenant) (_ snapsho
 	if err := tx.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
 		return snapshot{}, fmt.Errorf("read page size: %w", err)
 	}
-	var once sync.Once
 	src := archive.Source{
 		Name: memberSQLite,
 		Size: pageCount * pageSize,
 		Mode: 0o600,
-		Open: func() (io.ReadCloser, error) {
-			opened := false
-			once.Do(func() { opened = true })
-			if !opened {
-				return nil, errors.New("a streamed snapshot can be read only once")
-			}
+		Open: openOnce(func() (io.ReadCloser, error) {
 			return newPageReader(ctx, tx, pageSize, pageCount)
-		},
+		}),
 	}
 	return snapshot{members: []archive.Source{src}, engine: string(store.SQLite), engineVersion: engineVersion,
 		schemaVersion: version, rowCounts: counts, release: release}, nil
+}
+
+// openOnce is the Open of a streamed member: what it reads (a transaction's
+// pages, pg_dump's output) can be read only once.
+func openOnce(open func() (io.ReadCloser, error)) func() (io.ReadCloser, error) {
+	var once sync.Once
+	return func() (io.ReadCloser, error) {
+		opened := false
+		once.Do(func() { opened = true })
+		if !opened {
+			return nil, errors.New("a streamed member can be read only once")
+		}
+		return open()
+	}
 }
 
 // pageReader yields the pages of a SQLite database in order, read through
