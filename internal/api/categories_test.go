@@ -14,7 +14,7 @@ import (
 // Contact tags (res.partner.category) over XML-RPC, as an Odoo client uses them:
 // create, tag a contact, search_read both ways; portal users do not see them.
 func TestPartnerCategoriesXMLRPC(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	acme := p.Tenants["acme"]
 	c := newCaller(t, p, "")
 	u := acme.Internal
@@ -53,7 +53,7 @@ func TestPartnerCategoriesXMLRPC(t *testing.T) {
 
 // The company logo travels as base64, as in Odoo, and is checked as an image.
 func TestCompanyLogoXMLRPC(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	acme := p.Tenants["acme"]
 	c := newCaller(t, p, "")
 	a := acme.Admin

@@ -21,7 +21,7 @@ func TestPythonCompatibility(t *testing.T) {
 		postgres bool
 	}{{"sqlite", false}, {"postgres", true}} {
 		t.Run(engine.name, func(t *testing.T) {
-			p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
+			p := start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
 			admin := p.Tenants["acme"].Admin
 			p.SetPassword(t, "acme", admin.UID, "correct horse battery staple")
 			for run := 1; run <= 2; run++ {

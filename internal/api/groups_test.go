@@ -17,7 +17,7 @@ import (
 func TestModuleGroupUnlinkRefused(t *testing.T) {
 	for _, pg := range []bool{false, true} {
 		t.Run(fmt.Sprintf("postgres=%v", pg), func(t *testing.T) {
-			p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: pg})
+			p := start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: pg})
 			admin := p.Tenants["acme"].Admin
 			c := newCaller(t, p, "acme.localhost")
 			groups := map[string]int64{}

@@ -13,7 +13,7 @@ import (
 // TestMalformedInput sends broken, hostile and wrongly typed requests: each gets a
 // clear fault or error, and nothing is written.
 func TestMalformedInput(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	admin := p.Tenants["acme"].Admin
 	c := newCaller(t, p, "")
 	before := countPartners(t, p)

@@ -21,7 +21,7 @@ import (
 // JSON-2, on a real model and on one that does not exist (the name is refused before
 // any lookup, so the model's existence does not matter).
 func TestPrivateMethodMatrix(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	admin := p.Tenants["acme"].Admin
 	c := newCaller(t, p, "acme.localhost")
 	refused := []string{
@@ -67,7 +67,7 @@ func TestPrivateMethodMatrix(t *testing.T) {
 // what a user may search, and which operations their rights allow, must be exactly
 // what the ORM answers for the same user.
 func TestAccessEqualsORM(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	acme := p.Tenants["acme"]
 	c := newCaller(t, p, "acme.localhost")
 	models := []string{"res.partner", "res.users", "res.groups", "res.company", "res.currency", "res.country",
@@ -181,7 +181,7 @@ func jsonIDs(t *testing.T, v any) []int64 {
 // TestCrossTenant uses one tenant's credentials against another, and checks that an
 // unknown database is answered exactly as a wrong password.
 func TestCrossTenant(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme", "beta"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme", "beta"}})
 	acme, beta := p.Tenants["acme"], p.Tenants["beta"]
 	bare := newCaller(t, p, "")
 	onBeta := newCaller(t, p, "beta.localhost")

@@ -23,7 +23,7 @@ func TestPasswordLoginsAreInTheSecurityLog(t *testing.T) {
 		postgres bool
 	}{{"sqlite", false}, {"postgres", true}} {
 		t.Run(engine.name, func(t *testing.T) {
-			p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
+			p := start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
 			user := p.Tenants["acme"].Internal
 			const pw, wrong = "a long enough secret for the tests", "not the secret at all"
 			p.SetPassword(t, "acme", user.UID, pw)
@@ -102,7 +102,7 @@ func TestSecondFactorUserTakesAPIKeysOnly(t *testing.T) {
 	}{{"sqlite", false}, {"postgres", true}} {
 		t.Run(engine.name, func(t *testing.T) {
 			ctx := context.Background()
-			p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
+			p := start(t, apitest.Options{Tenants: []string{"acme"}, Postgres: engine.postgres})
 			user := p.Tenants["acme"].Internal
 			const pw = "a long enough secret for the tests"
 			p.SetPassword(t, "acme", user.UID, pw)

@@ -15,7 +15,7 @@ import (
 // TestSessionEndpoints logs in through /web/session/authenticate, calls with the
 // cookie, and logs out; the cookie means nothing on another tenant's host.
 func TestSessionEndpoints(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme", "beta"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme", "beta"}})
 	admin := p.Tenants["acme"].Admin
 	p.SetPassword(t, "acme", admin.UID, "a long enough password")
 	c := newCaller(t, p, "acme.localhost")
@@ -66,7 +66,7 @@ func TestSessionEndpoints(t *testing.T) {
 
 // TestRateLimits: a key over its rate gets 429 with Retry-After on every protocol.
 func TestRateLimits(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}, Limits: api.Limits{
+	p := start(t, apitest.Options{Tenants: []string{"acme"}, Limits: api.Limits{
 		PerKey: api.Rate{PerSecond: 0.01, Burst: 2}, PerAddress: api.Rate{PerSecond: -1},
 	}})
 	admin := p.Tenants["acme"].Admin
@@ -94,7 +94,7 @@ func TestRateLimits(t *testing.T) {
 // TestDoc: /doc lists only what the caller may use; unauthenticated callers get
 // nothing.
 func TestDoc(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	acme := p.Tenants["acme"]
 	c := newCaller(t, p, "acme.localhost")
 	get := func(path, key string) (int, string) {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestSmokeXMLRPC(t *testing.T) {
-	p := apitest.Start(t, apitest.Options{Tenants: []string{"acme"}})
+	p := start(t, apitest.Options{Tenants: []string{"acme"}})
 	acme := p.Tenants["acme"]
 	c := newCaller(t, p, "")
 	v, err := c.xml("common", "version")

@@ -49,11 +49,26 @@ func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// Options are what an embedding program chooses beyond the configuration.
+type Options struct {
+	// TemplatesFrom, when set, is another open installation of this program,
+	// with tenants on the same engine (and PostgreSQL server), whose tenant
+	// template this one's new tenants copy instead of building one of its
+	// own: for test runs, which open many short-lived installations that would
+	// each install the ERP once. It builds, versions and removes the template.
+	TemplatesFrom *Platform
+}
+
 // Open opens (initialising on first use) the installation described by cfg.
 //
 // On an installation that already holds data, a missing or different master key is an
 // error before anything is changed: the key is never silently regenerated.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platform, err error) {
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Platform, error) {
+	return OpenWith(ctx, cfg, log, Options{})
+}
+
+// OpenWith is Open with opts.
+func OpenWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (_ *Platform, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -110,12 +125,20 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *Platfor
 	p.Provisioner, err = tenancy.NewProvisioner(tenancy.ProvisionerConfig{
 		Catalogue: p.Catalogue, Engine: engine, DataDir: cfg.DataDir,
 		Admin: p.Control, AdminURL: cfg.DatabaseURL, Instance: p.Instance, Sealer: p.Key,
-		Template: p.tenantTemplate(),
+		Template: p.tenantTemplate(), TemplatesFrom: opts.templatesFrom(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// templatesFrom is the provisioner whose templates new tenants copy, if any.
+func (o Options) templatesFrom() *tenancy.Provisioner {
+	if o.TemplatesFrom == nil {
+		return nil
+	}
+	return o.TemplatesFrom.Provisioner
 }
 
 func loadMasterKey(path string, initialized bool) (*secrets.MasterKey, error) {

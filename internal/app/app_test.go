@@ -80,7 +80,8 @@ func serving(t *testing.T, p *app.Platform) (app.Listening, *x509.CertPool, func
 
 func TestServeHTTPS(t *testing.T) {
 	data := t.TempDir()
-	p, err := app.Open(context.Background(), testConfig(t, "--data", data, "--listen", "127.0.0.1:0"), quiet)
+	cfg := testConfig(t, "--data", data, "--listen", "127.0.0.1:0")
+	p, err := app.OpenWith(context.Background(), cfg, quiet, templates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func fileHash(t *testing.T, path string) [32]byte {
 func TestMasterKeyProtection(t *testing.T) {
 	data := t.TempDir()
 	cfg := testConfig(t, "--data", data)
-	p, err := app.Open(context.Background(), cfg, quiet)
+	p, err := app.OpenWith(context.Background(), cfg, quiet, templates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,8 @@ func TestMasterKeyProtection(t *testing.T) {
 func TestPostgresPlatform(t *testing.T) {
 	ctx := context.Background()
 	url := storetest.NewPostgresDatabase(t)
-	p, err := app.Open(ctx, testConfig(t, "--data", t.TempDir(), "--database-url", url), quiet)
+	cfg := testConfig(t, "--data", t.TempDir(), "--database-url", url)
+	p, err := app.OpenWith(ctx, cfg, quiet, templates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 // application without the backup service answers not found).
 func TestServeMountsBackupDownloads(t *testing.T) {
 	ctx := context.Background()
-	p, err := app.Open(ctx, testConfig(t, "--data", t.TempDir(), "--listen", "127.0.0.1:0"), quiet)
+	cfg := testConfig(t, "--data", t.TempDir(), "--listen", "127.0.0.1:0")
+	p, err := app.OpenWith(ctx, cfg, quiet, templates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,8 @@ func TestStartJobsDeliversQueuedMail(t *testing.T) {
 		if e.Name == "postgres" {
 			args = append(args, "--database-url", storetest.NewPostgresDatabase(t))
 		}
-		p, err := app.Open(ctx, testConfig(t, args...), quiet)
+		cfg := testConfig(t, args...)
+		p, err := app.OpenWith(ctx, cfg, quiet, templates.Options(t, cfg))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,7 +48,8 @@ func olderTenant(t *testing.T, e storetest.Engine, stmts ...string) (*app.Platfo
 	if e.Name == store.Postgres {
 		args = append(args, "--database-url", storetest.NewPostgresDatabase(t))
 	}
-	p, err := app.Open(ctx, testConfig(t, args...), quiet)
+	cfg := testConfig(t, args...)
+	p, err := app.OpenWith(ctx, cfg, quiet, templates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,14 @@ type ProvisionerConfig struct {
 	// Template, when set, replaces Initialize: new tenants are copies of a
 	// template built once per program version. Optional.
 	Template *Template
+	// TemplatesFrom, when set with Template, is the provisioner of another
+	// installation on the same engine (and PostgreSQL server) whose template
+	// new tenants copy instead of one of this installation's own: for test
+	// runs, whose many short-lived installations of one program would each
+	// install the application once. That installation builds, versions and
+	// removes the template; this one only copies it, so on PostgreSQL its
+	// platform role must be allowed to (a superuser). Optional.
+	TemplatesFrom *Provisioner
 	// FailAt injects a failure at a step, for tests. Optional.
 	FailAt func(step string) error
 }
@@ -75,6 +83,11 @@ func NewProvisioner(cfg ProvisionerConfig) (*Provisioner, error) {
 	}
 	if t := cfg.Template; t != nil && (t.Version == nil || t.Build == nil || t.Personalize == nil) {
 		return nil, errors.New("provisioner: a template needs a version, a build and a personalisation")
+	}
+	if from := cfg.TemplatesFrom; from != nil {
+		if err := sharesTemplates(cfg, from.cfg); err != nil {
+			return nil, fmt.Errorf("provisioner: copying the templates of another installation: %w", err)
+		}
 	}
 	return &Provisioner{cfg: cfg}, nil
 }

@@ -56,6 +56,9 @@ func (p *Provisioner) template(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("tenant template: program version: %w", err)
 	}
 	key := templateKey(version)
+	if from := p.cfg.TemplatesFrom; from != nil {
+		return p.sharedTemplate(ctx, from, key)
+	}
 	p.templateMu.Lock()
 	defer p.templateMu.Unlock()
 	switch p.cfg.Engine {
@@ -65,6 +68,51 @@ func (p *Provisioner) template(ctx context.Context) (string, error) {
 		return p.postgresTemplate(ctx, key)
 	}
 	return "", fmt.Errorf("tenant template: unknown engine %q", p.cfg.Engine)
+}
+
+// sharedTemplate returns the template of the installation whose templates p
+// copies, built by it if need be. Its program version must be p's own: a
+// template of another build is never copied.
+func (p *Provisioner) sharedTemplate(ctx context.Context, from *Provisioner, key string) (string, error) {
+	version, err := from.cfg.Template.Version()
+	if err != nil {
+		return "", fmt.Errorf("tenant template: program version of the installation it comes from: %w", err)
+	}
+	if templateKey(version) != key {
+		return "", errors.New("tenant template: the installation it comes from runs another program version")
+	}
+	return from.template(ctx)
+}
+
+// sharesTemplates checks that an installation configured with cfg can copy
+// the templates of the one configured with from: tenants of the same engine,
+// and on PostgreSQL the same server, as a database is copied only within its
+// server. from must build its own templates, so that sharing never loops.
+func sharesTemplates(cfg, from ProvisionerConfig) error {
+	switch {
+	case cfg.Template == nil:
+		return errors.New("no template to personalise the copies with")
+	case from.Template == nil:
+		return errors.New("it builds no template")
+	case from.TemplatesFrom != nil:
+		return errors.New("it copies the templates of a third installation")
+	case from.Engine != cfg.Engine:
+		return fmt.Errorf("its tenants are on %s, these on %s", from.Engine, cfg.Engine)
+	case cfg.Engine != store.Postgres:
+		return nil
+	}
+	here, err := url.Parse(cfg.AdminURL)
+	if err != nil {
+		return fmt.Errorf("parse admin url: %w", err)
+	}
+	there, err := url.Parse(from.AdminURL)
+	if err != nil {
+		return fmt.Errorf("parse its admin url: %w", err)
+	}
+	if here.Host != there.Host {
+		return fmt.Errorf("its PostgreSQL server %q is not this one's %q", there.Host, here.Host)
+	}
+	return nil
 }
 
 // buildTemplate fills an empty template database.

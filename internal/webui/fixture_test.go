@@ -116,7 +116,9 @@ func newFixtureArgs(t testing.TB, args []string, tenants ...string) *fixture {
 
 // newFixtureHasher is newFixtureArgs with the application hashing with h. Without
 // arguments the data directory is a copy of a template provisioned once per list of
-// tenants, test users included: provisioning is most of the cost of a fixture.
+// tenants, test users included: provisioning is most of the cost of a fixture. With
+// arguments (a PostgreSQL platform) the tenants are provisioned here; new tenants
+// are always copies of the test run's tenant template.
 func newFixtureHasher(t testing.TB, h *password.Hasher, args []string, tenants ...string) *fixture {
 	t.Helper()
 	if len(tenants) == 0 {
@@ -131,7 +133,7 @@ func newFixtureHasher(t testing.TB, h *password.Hasher, args []string, tenants .
 	cfg := testConfig(t, data, args)
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	p, err := app.Open(context.Background(), cfg, log)
+	p, err := app.OpenWith(context.Background(), cfg, log, tenantTemplates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

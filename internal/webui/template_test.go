@@ -2,6 +2,7 @@ package webui_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/app"
+	"github.com/instant-erp/instanterp/internal/app/apptest"
 	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
@@ -32,6 +34,10 @@ var templates = struct {
 	m  map[string]*platformTemplate
 }{m: map[string]*platformTemplate{}}
 
+// tenantTemplates is the tenant template per engine that every test platform
+// copies its new tenants from; TestMain removes it at the end.
+var tenantTemplates apptest.Templates
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	templates.mu.Lock()
@@ -41,6 +47,10 @@ func TestMain(m *testing.M) {
 		}
 	}
 	templates.mu.Unlock()
+	if err := tenantTemplates.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "remove the shared tenant templates:", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -72,7 +82,8 @@ func (tpl *platformTemplate) build(t testing.TB, tenants []string) {
 		t.Fatal(err)
 	}
 	tpl.dir = dir
-	p, err := app.Open(context.Background(), testConfig(t, dir, nil), slog.New(slog.DiscardHandler))
+	cfg := testConfig(t, dir, nil)
+	p, err := app.OpenWith(context.Background(), cfg, slog.New(slog.DiscardHandler), tenantTemplates.Options(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/api"
 	"github.com/instant-erp/instanterp/internal/app"
+	"github.com/instant-erp/instanterp/internal/app/apptest"
 	"github.com/instant-erp/instanterp/internal/auth/apikey"
 	"github.com/instant-erp/instanterp/internal/auth/password"
 	"github.com/instant-erp/instanterp/internal/config"
@@ -39,6 +40,9 @@ type Options struct {
 	Limits   api.Limits
 	// Log receives the server's log (discarded when nil).
 	Log io.Writer
+	// Templates, when set, are the test binary's shared tenant templates: the
+	// tenants copy them instead of a template the platform builds first.
+	Templates *apptest.Templates
 }
 
 // User is a tenant user the tests act as.
@@ -90,7 +94,11 @@ func Start(tb testing.TB, opts Options) *Platform {
 		logOut = io.Discard
 	}
 	log := slog.New(slog.NewTextHandler(logOut, nil))
-	p, err := app.Open(ctx, cfg, log)
+	var appOpts app.Options
+	if opts.Templates != nil {
+		appOpts = opts.Templates.Options(tb, cfg)
+	}
+	p, err := app.OpenWith(ctx, cfg, log, appOpts)
 	if err != nil {
 		tb.Fatal(err)
 	}

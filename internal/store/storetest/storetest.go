@@ -11,6 +11,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -97,6 +99,33 @@ func NewPostgresDatabase(t testing.TB) string {
 	return WithDatabase(admin, name)
 }
 
+// NewSharedPostgresDatabase creates an empty database on the test server for
+// what the tests of one binary share, and returns a superuser URL for it and
+// the function that drops it, with whatever an installation held there made
+// beside it, at the end of the run (from TestMain: no test outlives it). tb is
+// the test that first needs it, skipped or failed like PostgresAdminURL's.
+func NewSharedPostgresDatabase(tb testing.TB) (url string, drop func() error, err error) {
+	tb.Helper()
+	admin := PostgresAdminURL(tb)
+	ctx := context.Background()
+	db, err := store.OpenPostgres(ctx, admin, store.PostgresOptions{MaxConns: 1})
+	if err != nil {
+		return "", nil, err
+	}
+	defer db.Close()
+	name := RandomName("ietest_")
+	if _, err := db.Write.ExecContext(ctx, "CREATE DATABASE "+store.QuoteIdent(name)); err != nil {
+		return "", nil, fmt.Errorf("create shared test database: %w", err)
+	}
+	drop = func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := dropInstallation(ctx, admin, name)
+		return errors.Join(err, dropDatabase(ctx, admin, name))
+	}
+	return WithDatabase(admin, name), drop, nil
+}
+
 // dropInstanceObjects drops what an installation whose control database is name
 // made beside it on the server: tenant databases and templates, and their roles,
 // all named after its instance id. A database holding no installation is left alone.
@@ -104,23 +133,30 @@ func dropInstanceObjects(t testing.TB, adminURL, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := dropInstallation(ctx, adminURL, name); err != nil {
+		t.Log(err)
+	}
+}
+
+// dropInstallation is dropInstanceObjects, reporting what it could not drop.
+func dropInstallation(ctx context.Context, adminURL, name string) error {
 	db, err := store.OpenPostgres(ctx, WithDatabase(adminURL, name), store.PostgresOptions{MaxConns: 1})
 	if err != nil {
-		return
+		return nil
 	}
 	defer db.Close()
 	var id string
 	if db.Read.QueryRowContext(ctx, "SELECT instance_id FROM platform WHERE id = 1").Scan(&id) != nil || id == "" {
-		return
+		return nil
 	}
+	var errs []error
 	for _, q := range []struct{ list, drop string }{
 		{"SELECT datname FROM pg_database WHERE datname LIKE $1", "DROP DATABASE IF EXISTS %s WITH (FORCE)"},
 		{"SELECT rolname FROM pg_roles WHERE rolname LIKE $1", "DROP ROLE IF EXISTS %s"},
 	} {
 		rows, err := db.Read.QueryContext(ctx, q.list, strings.ReplaceAll(id, "_", `\_`)+`\_%`)
 		if err != nil {
-			t.Logf("clean up installation %s: %v", id, err)
-			return
+			return fmt.Errorf("clean up installation %s: %w", id, err)
 		}
 		var names []string
 		for rows.Next() {
@@ -132,10 +168,11 @@ func dropInstanceObjects(t testing.TB, adminURL, name string) {
 		rows.Close()
 		for _, n := range names {
 			if _, err := db.Write.ExecContext(ctx, strings.Replace(q.drop, "%s", store.QuoteIdent(n), 1)); err != nil {
-				t.Logf("clean up installation %s: %v", id, err)
+				errs = append(errs, fmt.Errorf("clean up installation %s: %w", id, err))
 			}
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // DropPostgresDatabase drops a database, closing its connections first.
@@ -143,15 +180,21 @@ func DropPostgresDatabase(t testing.TB, adminURL, name string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := dropDatabase(ctx, adminURL, name); err != nil {
+		t.Error(err)
+	}
+}
+
+func dropDatabase(ctx context.Context, adminURL, name string) error {
 	db, err := store.OpenPostgres(ctx, adminURL, store.PostgresOptions{MaxConns: 1})
 	if err != nil {
-		t.Errorf("drop %s: %v", name, err)
-		return
+		return fmt.Errorf("drop %s: %w", name, err)
 	}
 	defer db.Close()
 	if _, err := db.Write.ExecContext(ctx, "DROP DATABASE IF EXISTS "+store.QuoteIdent(name)+" WITH (FORCE)"); err != nil {
-		t.Errorf("drop %s: %v", name, err)
+		return fmt.Errorf("drop %s: %w", name, err)
 	}
+	return nil
 }
 
 // Engine is one engine a storage test runs on.
