@@ -105,7 +105,9 @@ func Start(tb testing.TB, opts Options) *Platform {
 	tb.Cleanup(func() { p.Close() })
 	router := tenancy.NewRouter(tenancy.RouterConfig{Catalogue: p.Catalogue, Open: p.Storage.Open})
 	tb.Cleanup(func() { router.Close() })
-	hasher, err := password.NewHasher(0)
+	// Few rounds: API tests sign in hundreds of times under the race detector;
+	// the production cost is tested in the password and web UI packages.
+	hasher, err := password.NewTestHasher(1000)
 	if err != nil {
 		tb.Fatal(err)
 	}
