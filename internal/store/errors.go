@@ -31,3 +31,12 @@ func PostgresCode(err error) string {
 	}
 	return ""
 }
+
+// IsConcurrentCatalogUpdate reports whether a PostgreSQL statement that
+// changes a system catalog row (GRANT, REVOKE, ALTER) failed because another
+// transaction changed the same row at the same time; the statement can be
+// run again.
+func IsConcurrentCatalogUpdate(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "XX000" && pgErr.Message == "tuple concurrently updated"
+}

@@ -369,11 +369,38 @@ func PreparePostgresServer(ctx context.Context, admin *store.DB) error {
 		return fmt.Errorf("name the control database: %w", err)
 	}
 	for _, db := range []string{"postgres", "template1", control} {
-		if _, err := admin.Write.ExecContext(ctx, "REVOKE CONNECT, TEMPORARY ON DATABASE "+store.QuoteIdent(db)+" FROM PUBLIC"); err != nil {
+		if err := revokePublic(ctx, admin, db); err != nil {
 			return fmt.Errorf("revoke PUBLIC connect on %s: %w", db, err)
 		}
 	}
 	return nil
+}
+
+// revokePublic takes CONNECT and TEMPORARY on db from PUBLIC, unless done
+// already. Installations sharing a server prepare it at the same time
+// (processes starting, tests in parallel), and two REVOKEs on one database
+// at once make the second fail with "tuple concurrently updated", before
+// the first has committed: such a REVOKE is tried again.
+func revokePublic(ctx context.Context, admin *store.DB, db string) error {
+	for attempt := 1; ; attempt++ {
+		var open bool
+		if err := admin.Read.QueryRowContext(ctx,
+			"SELECT has_database_privilege('public', $1, 'CONNECT') OR has_database_privilege('public', $1, 'TEMPORARY')", db).Scan(&open); err != nil {
+			return err
+		}
+		if !open {
+			return nil
+		}
+		_, err := admin.Write.ExecContext(ctx, "REVOKE CONNECT, TEMPORARY ON DATABASE "+store.QuoteIdent(db)+" FROM PUBLIC")
+		if err == nil || attempt == 5 || !store.IsConcurrentCatalogUpdate(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
 }
 
 // resetIdentity gives a tenant database its own uuid and secret (which signs its
