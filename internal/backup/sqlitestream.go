@@ -124,13 +124,26 @@ func newPageReader(ctx context.Context, q queryer, pageSize, pageCount int64) (*
 }
 
 // Read fills p with as many pages as fit, so that a large buffer costs one
-// call per megabyte rather than one per page.
+// call per megabyte rather than one per page. Whole pages are copied
+// straight into p; only a page that straddles p's end goes through r.page.
 func (r *pageReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if r.off == len(r.page) {
 			if r.err == nil {
-				r.err = r.load()
+				if len(p)-n >= int(r.pageSize) {
+					r.err = r.load(p[n : n+int(r.pageSize)])
+					if r.err == nil {
+						n += int(r.pageSize)
+						continue
+					}
+				} else {
+					r.page = r.page[:r.pageSize]
+					r.off = 0
+					if r.err = r.load(r.page); r.err != nil {
+						r.page, r.off = r.page[:0], 0
+					}
+				}
 			}
 			if r.err != nil {
 				if n > 0 {
@@ -146,9 +159,9 @@ func (r *pageReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// load reads the next page into r.page, checking that pages come in order,
-// whole, and exactly as many as the transaction's page count.
-func (r *pageReader) load() error {
+// load reads the next page into dst, one page long, checking that pages
+// come in order, whole, and exactly as many as the transaction's page count.
+func (r *pageReader) load(dst []byte) error {
 	if !r.rows.Next() {
 		if err := r.rows.Err(); err != nil {
 			return fmt.Errorf("read pages: %w", err)
@@ -168,11 +181,10 @@ func (r *pageReader) load() error {
 	if pgno != r.next || int64(len(data)) != r.pageSize || pgno > r.pageCount {
 		return fmt.Errorf("read page %d: got page %d of %d bytes", r.next, pgno, len(data))
 	}
-	r.page = append(r.page[:0], data...)
+	copy(dst, data)
 	if pgno == 1 {
-		markRollbackJournal(r.page)
+		markRollbackJournal(dst)
 	}
-	r.off = 0
 	r.next++
 	return nil
 }

@@ -124,3 +124,47 @@ func TestPageReaderRefusesInconsistentPages(t *testing.T) {
 		})
 	}
 }
+
+// Whatever the size of the reads, a page reader yields the same bytes, the
+// first page marked for a rollback journal: whole pages go straight into
+// the reader's buffer, a page that straddles its end through the reader.
+func TestPageReaderAnyReadSize(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t, store.SQLite)
+	e.createTenant("acme", 1)
+	e.addNotes("acme", 100)
+	db := e.open("acme")
+	defer db.Close()
+	var pageSize, pageCount int64
+	db.Read.QueryRow("PRAGMA page_size").Scan(&pageSize)
+	db.Read.QueryRow("PRAGMA page_count").Scan(&pageCount)
+	readAll := func(size int) []byte {
+		r, err := newPageReader(ctx, db.Read, pageSize, pageCount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []byte
+		buf := make([]byte, size)
+		for {
+			n, err := r.Read(buf)
+			out = append(out, buf[:n]...)
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatalf("reads of %d bytes: %v", size, err)
+			}
+		}
+	}
+	want := readAll(1 << 20)
+	if int64(len(want)) != pageSize*pageCount || want[sqliteVersionBytes] != 1 || want[sqliteVersionBytes+1] != 1 {
+		t.Fatalf("read %d bytes, header versions %d, %d", len(want), want[sqliteVersionBytes], want[sqliteVersionBytes+1])
+	}
+	ps := int(pageSize)
+	for _, size := range []int{1, 1000, ps - 1, ps, ps + 1, 3*ps - 7} {
+		if got := readAll(size); !bytes.Equal(got, want) {
+			t.Fatalf("reads of %d bytes yield other bytes than reads of 1 MiB", size)
+		}
+	}
+}
