@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/instant-erp/instanterp/internal/store"
 )
 
@@ -124,11 +126,20 @@ func startPG(ctx context.Context, path, password string, args ...string) (*pgOut
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
 	}
+	// A pipe of 1 MiB instead of 64 KiB: the tool and the archive each run
+	// on for a while when the other pauses, instead of in step.
+	if f, ok := out.(*os.File); ok {
+		unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, pgPipeSize)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", filepath.Base(path), err)
 	}
 	return &pgOutput{ctx: ctx, path: path, cmd: cmd, out: out, stderr: stderr}, nil
 }
+
+// pgPipeSize is the size asked of the pipe a tool writes its output to
+// (Linux allows up to /proc/sys/fs/pipe-max-size, 1 MiB by default).
+const pgPipeSize = 1 << 20
 
 // pgOutput is the output of a running tool. Its end reads as io.EOF only
 // if the tool succeeded; otherwise as the tool's error, so that the output
