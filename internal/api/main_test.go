@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -13,14 +12,7 @@ import (
 // instead of each installing the ERP into a template of its own.
 var templates apptest.Templates
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := templates.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "remove the shared tenant templates:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(templates.Run(m)) }
 
 // start starts a test platform whose tenants copy the shared templates.
 func start(t testing.TB, opts apitest.Options) *apitest.Platform {

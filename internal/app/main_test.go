@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -13,11 +12,4 @@ import (
 // the template itself keep their platform's own.
 var templates apptest.Templates
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := templates.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "remove the shared tenant templates:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(templates.Run(m)) }

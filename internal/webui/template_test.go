@@ -2,7 +2,6 @@ package webui_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -39,7 +38,7 @@ var templates = struct {
 var tenantTemplates apptest.Templates
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := tenantTemplates.Run(m)
 	templates.mu.Lock()
 	for _, tpl := range templates.m {
 		if tpl.dir != "" {
@@ -47,10 +46,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	templates.mu.Unlock()
-	if err := tenantTemplates.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "remove the shared tenant templates:", err)
-		code = 1
-	}
 	os.Exit(code)
 }
 

@@ -101,6 +101,18 @@ func (in *installation) open(tb testing.TB, engine store.Engine) error {
 	return err
 }
 
+// Run runs a package's tests, then removes the shared templates: a
+// TestMain is os.Exit(templates.Run(m)). A failure to remove them fails
+// the run.
+func (s *Templates) Run(m *testing.M) int {
+	code := m.Run()
+	if err := s.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "remove the shared tenant templates:", err)
+		code = 1
+	}
+	return code
+}
+
 // Close removes the shared installations and their templates; a platform
 // copying them must not create tenants afterwards.
 func (s *Templates) Close() error {
