@@ -107,9 +107,10 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	if verify != nil {
 		copies = append(copies, verify.pw)
 	}
-	// A linked site syncs the outbox file itself: its writeback starts as
-	// the object is written, so little is left for that sync.
-	res, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies, len(linked) > 0)
+	res, rb, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies, len(linked) > 0)
+	if rb != nil {
+		defer rb.end() // when no site took the link
+	}
 	snap.release() // the tenant's read transaction ends as soon as the pages are read
 	if err != nil {
 		abandon(errBackupAbandoned)
@@ -129,7 +130,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	}
 	failed := map[string]error{}
 	for _, spec := range linked {
-		if err := s.recordCopy(ctx, rec.ID, spec, s.linkTo(ctx, rec, spec)); err != nil {
+		if err := s.recordCopy(ctx, rec.ID, spec, s.linkTo(ctx, rec, spec, rb)); err != nil {
 			failed[spec.Name] = err
 		}
 	}
@@ -172,27 +173,39 @@ func (s *Service) recordTestRestore(ctx context.Context, rec Record, verifyErr e
 // never needs to reach this disk, and the copies are synced where they land.
 // Only an object some site still lacks is synced (syncOutbox), because it is
 // then the source of later retries, and one that a site takes as a link
-// (linkTo): with writeback set, the disk writes start while the object is
-// written, so that they overlap the work and the sync finds little left.
-func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, snap snapshot, progress Progress, copies []io.Writer, writeback bool) (res archive.Result, err error) {
+// (linkTo). For that site, with toLink set, the disk writes start while the
+// object is written, so that they overlap the work and the sync finds little
+// left, and the read-back it returns reads the object behind the writer.
+func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest, snap snapshot, progress Progress, copies []io.Writer, toLink bool) (res archive.Result, rb *readBehind, err error) {
 	if err := os.MkdirAll(s.outboxDir(), 0o700); err != nil {
-		return archive.Result{}, fmt.Errorf("create outbox: %w", err)
+		return archive.Result{}, nil, fmt.Errorf("create outbox: %w", err)
 	}
 	final := s.outboxPath(id)
 	partial := final + ".partial"
 	f, err := os.OpenFile(partial, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return archive.Result{}, fmt.Errorf("create object: %w", err)
+		return archive.Result{}, nil, fmt.Errorf("create object: %w", err)
+	}
+	var behind *readBehind
+	if toLink {
+		var rerr error
+		if behind, rerr = startReadBehind(partial); rerr != nil {
+			// The object is then read back from the site once linked.
+			s.cfg.Log.Warn("backup read back after it is written", "backup", id, "err", rerr)
+		}
 	}
 	defer func() {
 		if err != nil {
+			if behind != nil {
+				behind.end()
+			}
 			f.Close()
 			os.Remove(partial)
 		}
 	}()
 	var w io.Writer = f
-	if writeback {
-		w = &writebackWriter{f: f}
+	if toLink {
+		w = &writebackWriter{f: f, rb: behind}
 	}
 	if s.wrapOutbox != nil {
 		w = s.wrapOutbox(w)
@@ -205,15 +218,15 @@ func (s *Service) writeOutbox(ctx context.Context, id string, m archive.Manifest
 	}
 	res, err = archive.Write(ctx, w, m, snap.members, s.recipients())
 	if err != nil {
-		return archive.Result{}, err
+		return archive.Result{}, nil, err
 	}
 	if err := f.Close(); err != nil {
-		return archive.Result{}, fmt.Errorf("close object: %w", err)
+		return archive.Result{}, nil, fmt.Errorf("close object: %w", err)
 	}
 	if err := os.Rename(partial, final); err != nil {
-		return archive.Result{}, fmt.Errorf("complete object: %w", err)
+		return archive.Result{}, nil, fmt.Errorf("complete object: %w", err)
 	}
-	return res, nil
+	return res, behind, nil
 }
 
 // progressWriter reports bytes written against the input size: compression

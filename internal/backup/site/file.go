@@ -139,7 +139,8 @@ func (s *fileSite) complete(dir, tmp, key string) error {
 // synced and renamed into place like Put's, and it stays whole when src is
 // removed. src must not change afterwards. It fails, leaving nothing, when
 // src is on another file system; the caller then copies with Put. Like
-// PutUnhashed, the object counts only once Verify has read it back.
+// PutUnhashed, the object counts only once it has been read back: with
+// Verify, or by reading src, which PutLink checks the object is.
 func (s *fileSite) PutLink(ctx context.Context, key, src string) (Object, error) {
 	if err := ValidateKey(key); err != nil {
 		return Object{}, err
@@ -182,6 +183,14 @@ func (s *fileSite) link(key, src string) (obj Object, err error) {
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
 		err = fmt.Errorf("%s is not a regular file", src)
+	}
+	if err == nil {
+		// The caller may count on the object being src itself (it reads
+		// src back instead of the object); a src replaced meanwhile is not.
+		var srcInfo os.FileInfo
+		if srcInfo, err = os.Stat(src); err == nil && !os.SameFile(info, srcInfo) {
+			err = fmt.Errorf("%s was replaced while it was linked", src)
+		}
 	}
 	if err == nil {
 		err = f.Sync()
