@@ -87,3 +87,41 @@ func TestPostgresDumpFailingMidStream(t *testing.T) {
 		t.Fatalf("backup with pg_dump: %+v, %v", rec, err)
 	}
 }
+
+// The test restore of a PostgreSQL backup runs pg_restore on the dump as the
+// object is written; a pg_restore that fails, even before reading a byte,
+// leaves the backup catalogued and on its sites but not verified, with
+// pg_restore's message.
+func TestPostgresTestRestoreFailing(t *testing.T) {
+	ctx := context.Background()
+	e := newTestEnv(t, store.Postgres)
+	e.createTenant("acme", 200)
+	bin := t.TempDir()
+	for _, tool := range []string{"pg_dump", "psql"} {
+		path, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skip(tool + " not installed")
+		}
+		if err := os.Symlink(path, filepath.Join(bin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pgRestore, err := exec.LookPath("pg_restore")
+	if err != nil {
+		t.Skip("pg_restore not installed")
+	}
+	script := "#!/bin/sh\n" +
+		"case \"$1\" in --version) exec " + pgRestore + " --version;; esac\n" +
+		"echo 'pg_restore: error: out of memory' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "pg_restore"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.cfg.PGBinDir = bin
+	rec, err := e.svc.Run(ctx, "acme", archive.KindDB, nil)
+	if err != nil {
+		t.Fatalf("a backup whose test restore fails is still a backup: %v", err)
+	}
+	if rec.Verified() || !strings.Contains(rec.VerifyError, "out of memory") || !rec.VerifiedOn("local") {
+		t.Fatalf("after the run: %+v", rec)
+	}
+}

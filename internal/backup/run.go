@@ -9,6 +9,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
+	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -89,7 +90,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	}
 	var verify *verifyStream
 	if testRestore {
-		verify = s.startVerifyStream(ctx)
+		verify = s.startVerifyStream(ctx, store.Engine(snap.engine))
 	}
 	abandon := func(cause error) {
 		for _, ss := range streams {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
+	"github.com/instant-erp/instanterp/internal/store"
 )
 
 // errBackupAbandoned ends the streams of a backup that failed or was
@@ -123,15 +124,55 @@ type verifyStream struct {
 	done chan struct{}
 }
 
-func (s *Service) startVerifyStream(ctx context.Context) *verifyStream {
+func (s *Service) startVerifyStream(ctx context.Context, engine store.Engine) *verifyStream {
 	pipe := newChunkPipe(chunkPipeDepth)
 	vs := &verifyStream{pw: pipe, done: make(chan struct{})}
 	go func() {
 		defer close(vs.done)
-		vs.n, vs.err = s.testRestoreStream(ctx, pipe)
+		if engine == store.Postgres {
+			vs.n, vs.err = s.testRestorePostgresStream(ctx, pipe)
+		} else {
+			vs.n, vs.err = s.testRestoreStream(ctx, pipe)
+		}
 		io.Copy(io.Discard, pipe)
 	}()
 	return vs
+}
+
+// testRestorePostgresStream is testRestoreStream for a PostgreSQL object:
+// the dump goes from the object straight into pg_restore, which restores
+// it into a scratch database while the object is still being written,
+// instead of being extracted to a file first. pg_dump wrote it to a pipe,
+// so pg_restore can read it in order. A damaged object stops pg_restore
+// part-way; the scratch database is dropped whatever happens.
+func (s *Service) testRestorePostgresStream(ctx context.Context, r io.Reader) (int64, error) {
+	cr := &countingReader{r: ctxReader{ctx: ctx, r: r}}
+	err := s.withScratchPostgres(ctx, func(db *store.DB, conn scratchConn) error {
+		restored := false
+		m, err := archive.Read(ctx, cr, s.identities(), func(mi archive.MemberInfo, body io.Reader) error {
+			if mi.Name != memberPGDump {
+				return nil
+			}
+			restored = true
+			return s.pgRestoreInto(ctx, conn, "", body)
+		})
+		if err != nil {
+			return fmt.Errorf("test restore: %w", err)
+		}
+		if !restored {
+			return fmt.Errorf("test restore: the object holds no %s", memberPGDump)
+		}
+		counts, err := countPostgresRows(ctx, db.Read)
+		if err != nil {
+			return fmt.Errorf("test restore: %w", err)
+		}
+		return compareCounts(m.RowCounts, counts)
+	})
+	// What was left unread is counted too, as in testRestoreStream.
+	if _, rerr := io.CopyBuffer(io.Discard, cr, make([]byte, 64<<10)); rerr != nil && err == nil {
+		err = fmt.Errorf("read object: %w", rerr)
+	}
+	return cr.n, err
 }
 
 // testRestoreStream is testRestore on an object whose hash is not known yet:

@@ -148,7 +148,7 @@ func (s *Service) checkRestored(ctx context.Context, m archive.Manifest, dir str
 		return compareCounts(m.RowCounts, c.rowCounts)
 	case store.Postgres:
 		return s.withScratchPostgres(ctx, func(db *store.DB, conn scratchConn) error {
-			if err := s.pgRestoreInto(ctx, conn, filepath.Join(dir, filepath.FromSlash(memberPGDump))); err != nil {
+			if err := s.pgRestoreInto(ctx, conn, filepath.Join(dir, filepath.FromSlash(memberPGDump)), nil); err != nil {
 				return fmt.Errorf("test restore: %w", err)
 			}
 			counts, err := countPostgresRows(ctx, db.Read)
@@ -223,9 +223,10 @@ func (s *Service) withScratchPostgres(ctx context.Context, fn func(db *store.DB,
 	return fn(db, scratchConn{url: plain, password: password})
 }
 
-// pgRestoreInto restores a custom-format dump into an empty scratch database
-// without owners or grants (the scratch database belongs to the admin).
-func (s *Service) pgRestoreInto(ctx context.Context, conn scratchConn, dump string) error {
+// pgRestoreInto restores a custom-format dump, the file at path or read from
+// stdin when path is empty, into an empty scratch database without owners
+// or grants (the scratch database belongs to the admin).
+func (s *Service) pgRestoreInto(ctx context.Context, conn scratchConn, path string, stdin io.Reader) error {
 	admin, err := store.OpenPostgres(ctx, s.cfg.AdminURL, store.PostgresOptions{MaxConns: 1})
 	if err != nil {
 		return err
@@ -235,6 +236,9 @@ func (s *Service) pgRestoreInto(ctx context.Context, conn scratchConn, dump stri
 	if err != nil {
 		return err
 	}
-	return runPG(ctx, tool, conn.password, nil, nil, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
-		"--dbname="+conn.url, dump)
+	args := []string{"--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=" + conn.url}
+	if path != "" {
+		args = append(args, path)
+	}
+	return runPG(ctx, tool, conn.password, stdin, nil, args...)
 }

@@ -379,6 +379,15 @@ func expectEOF(r io.Reader) error {
 	return io.ErrNoProgress
 }
 
+// Read decrypts r and hands every member, in archive order, to sink, which
+// may read its body partly or not at all; Read reads and checks the rest.
+// It succeeds only for an intact, consistent object, and then returns the
+// complete manifest. What sink did with a member of an object that turns
+// out damaged is for the caller to undo.
+func Read(ctx context.Context, r io.Reader, identities []age.Identity, sink func(mi MemberInfo, body io.Reader) error) (Manifest, error) {
+	return readObject(ctx, r, identities, sink)
+}
+
 // VerifyObject decrypts r and checks the manifest, every member's size and
 // hash and the integrity of the whole object, writing nothing.
 func VerifyObject(ctx context.Context, r io.Reader, identities []age.Identity) (Manifest, error) {
