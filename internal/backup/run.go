@@ -76,12 +76,12 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	}
 	key := ObjectKey(t.Name, id)
 	var streams []*siteStream
-	var linked, later []site.Spec
+	var link *site.Spec // one at most: two sites must never share a file
+	var later []site.Spec
 	for _, spec := range s.cfg.Sites {
 		switch {
-		case len(linked) == 0 && s.linksSite(spec):
-			// One link at most: two sites must never share a file.
-			linked = append(linked, spec)
+		case link == nil && s.linksSite(spec):
+			link = &spec
 		case streamsSite(spec):
 			streams = append(streams, s.startSiteStream(ctx, spec, key))
 		default:
@@ -108,7 +108,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	if verify != nil {
 		copies = append(copies, verify.pw)
 	}
-	res, rb, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies, len(linked) > 0)
+	res, rb, err := s.writeOutbox(ctx, id, manifest, snap, progress, copies, link != nil)
 	if rb != nil {
 		defer rb.end() // when no site took the link
 	}
@@ -130,9 +130,9 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 		return Record{}, err
 	}
 	failed := map[string]error{}
-	for _, spec := range linked {
-		if err := s.recordCopy(ctx, rec.ID, spec, s.linkTo(ctx, rec, spec, rb)); err != nil {
-			failed[spec.Name] = err
+	if link != nil {
+		if err := s.recordCopy(ctx, rec.ID, *link, s.linkTo(ctx, rec, *link, rb)); err != nil {
+			failed[link.Name] = err
 		}
 	}
 	for _, ss := range streams {

@@ -162,15 +162,10 @@ func (s *Service) testRestorePostgresStream(ctx context.Context, r io.Reader) (i
 		if !restored {
 			return fmt.Errorf("test restore: the object holds no %s", memberPGDump)
 		}
-		counts, err := countPostgresRows(ctx, db.Read)
-		if err != nil {
-			return fmt.Errorf("test restore: %w", err)
-		}
-		return compareCounts(m.RowCounts, counts)
+		return checkPostgresCounts(ctx, db, m)
 	})
-	// What was left unread is counted too, as in testRestoreStream.
-	if _, rerr := io.CopyBuffer(io.Discard, cr, make([]byte, 64<<10)); rerr != nil && err == nil {
-		err = fmt.Errorf("read object: %w", rerr)
+	if rerr := cr.drain(); err == nil {
+		err = rerr
 	}
 	return cr.n, err
 }
@@ -186,15 +181,11 @@ func (s *Service) testRestoreStream(ctx context.Context, r io.Reader) (int64, er
 	dir := filepath.Join(work, "x")
 	cr := &countingReader{r: ctxReader{ctx: ctx, r: r}}
 	m, err := archive.ExtractWith(ctx, cr, s.identities(), dir, archive.ExtractOptions{Allowed: databaseOnly, Sync: syncNothing})
-	// Whatever the extraction left unread is counted too (it stops at the
-	// object's authenticated end), so a failed test restore of the right
-	// object reports its own error, not a size mismatch.
-	_, rerr := io.CopyBuffer(io.Discard, cr, make([]byte, 64<<10))
+	if rerr := cr.drain(); err == nil {
+		err = rerr
+	}
 	if err != nil {
 		return cr.n, err
-	}
-	if rerr != nil {
-		return cr.n, fmt.Errorf("read object: %w", rerr)
 	}
 	return cr.n, s.checkRestored(ctx, m, dir)
 }
@@ -203,6 +194,16 @@ func (s *Service) testRestoreStream(ctx context.Context, r io.Reader) (int64, er
 type countingReader struct {
 	r io.Reader
 	n int64
+}
+
+// drain reads and counts what a test restore left unread (a reader stops
+// at the object's authenticated end), so that a failed test restore of the
+// right object reports its own error, not a size mismatch.
+func (c *countingReader) drain() error {
+	if _, err := io.CopyBuffer(io.Discard, c, make([]byte, 64<<10)); err != nil {
+		return fmt.Errorf("read object: %w", err)
+	}
+	return nil
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {

@@ -151,14 +151,20 @@ func (s *Service) checkRestored(ctx context.Context, m archive.Manifest, dir str
 			if err := s.pgRestoreInto(ctx, conn, filepath.Join(dir, filepath.FromSlash(memberPGDump)), nil); err != nil {
 				return fmt.Errorf("test restore: %w", err)
 			}
-			counts, err := countPostgresRows(ctx, db.Read)
-			if err != nil {
-				return fmt.Errorf("test restore: %w", err)
-			}
-			return compareCounts(m.RowCounts, counts)
+			return checkPostgresCounts(ctx, db, m)
 		})
 	}
 	return fmt.Errorf("backup of unknown engine %q", printable(m.Engine))
+}
+
+// checkPostgresCounts compares the rows of every table of a restored
+// scratch database with the manifest's counts.
+func checkPostgresCounts(ctx context.Context, db *store.DB, m archive.Manifest) error {
+	counts, err := countPostgresRows(ctx, db.Read)
+	if err != nil {
+		return fmt.Errorf("test restore: %w", err)
+	}
+	return compareCounts(m.RowCounts, counts)
 }
 
 func compareCounts(want, got map[string]int64) error {
