@@ -139,17 +139,18 @@ func drillTenant(ctx context.Context, cfg DrillConfig, helper *Service, tenant s
 		if err != nil {
 			return err
 		}
-		// As a restore does: one pass that hashes, decrypts and extracts
-		// into the scratch area (not synced: it is thrown away), then the
-		// database checks.
+		// One pass that hashes, decrypts and extracts into the scratch area
+		// (not synced: it is thrown away), a PostgreSQL dump going straight
+		// into its scratch database; then the database checks.
 		restored := filepath.Join(dir, "restored")
-		m, size, err := extractVerified(ctx, rc, wantSHA, cfg.Identities, restored, archive.ExtractOptions{Sync: syncNothing})
+		stream, check := helper.scratchCheck(ctx)
+		m, size, err := extractVerified(ctx, rc, wantSHA, cfg.Identities, restored, archive.ExtractOptions{Sync: syncNothing, Stream: stream})
 		rc.Close()
 		if err != nil {
 			return err
 		}
 		res.Size = size
-		if err := helper.checkRestored(ctx, m, restored); err != nil {
+		if err := check(m, restored); err != nil {
 			return err
 		}
 		if m.Tenant != tenant || m.ID != info.ID {

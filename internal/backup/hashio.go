@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 )
@@ -37,10 +38,11 @@ func (h *hashedWriter) Flush() error { return h.w.Flush() }
 func (h *hashedWriter) sum() string { return hex.EncodeToString(h.hash.Sum(nil)) }
 
 // hashedReader hashes and counts what is read through it, so that an
-// object is hash-checked in the same pass that decrypts it.
+// object is hash-checked in the same pass that decrypts it. Without a hash
+// it only counts.
 type hashedReader struct {
 	r    io.Reader
-	hash hash.Hash
+	hash hash.Hash // nil: count only
 	n    int64
 }
 
@@ -48,18 +50,26 @@ func newHashedReader(r io.Reader) *hashedReader {
 	return &hashedReader{r: r, hash: sha256.New()}
 }
 
+func newCountingReader(r io.Reader) *hashedReader { return &hashedReader{r: r} }
+
 func (h *hashedReader) Read(p []byte) (int, error) {
 	n, err := h.r.Read(p)
-	h.hash.Write(p[:n])
+	if h.hash != nil {
+		h.hash.Write(p[:n])
+	}
 	h.n += int64(n)
 	return n, err
 }
 
-// finish reads what the consumer left unread, so the hash covers the whole
-// object, and returns the hash.
+// finish reads what the consumer left unread (a reader stops at the
+// object's authenticated end), so that the hash and count cover the whole
+// object, and returns the hash ("" when counting only).
 func (h *hashedReader) finish() (string, error) {
 	if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{h}, make([]byte, 64<<10)); err != nil {
-		return "", err
+		return "", fmt.Errorf("read object: %w", err)
+	}
+	if h.hash == nil {
+		return "", nil
 	}
 	return hex.EncodeToString(h.hash.Sum(nil)), nil
 }

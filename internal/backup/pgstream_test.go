@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,12 +111,18 @@ func TestPostgresTestRestoreFailing(t *testing.T) {
 	if err != nil {
 		t.Skip("pg_restore not installed")
 	}
-	script := "#!/bin/sh\n" +
-		"case \"$1\" in --version) exec " + pgRestore + " --version;; esac\n" +
-		"echo 'pg_restore: error: out of memory' >&2\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(bin, "pg_restore"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
+	// failingRestore is a pg_restore that reads the first bytes of its
+	// input, then fails.
+	failingRestore := func(read int) {
+		script := "#!/bin/sh\n" +
+			"case \"$1\" in --version) exec " + pgRestore + " --version;; esac\n" +
+			"head -c " + strconv.Itoa(read) + " >/dev/null\n" +
+			"echo 'pg_restore: error: out of memory' >&2\nexit 1\n"
+		if err := os.WriteFile(filepath.Join(bin, "pg_restore"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
+	failingRestore(0)
 	e.svc.cfg.PGBinDir = bin
 	rec, err := e.svc.Run(ctx, "acme", archive.KindDB, nil)
 	if err != nil {
@@ -123,5 +130,30 @@ func TestPostgresTestRestoreFailing(t *testing.T) {
 	}
 	if rec.Verified() || !strings.Contains(rec.VerifyError, "out of memory") || !rec.VerifiedOn("local") {
 		t.Fatalf("after the run: %+v", rec)
+	}
+
+	// Verify and the drill feed pg_restore from the stored object too; one
+	// that gives up part-way through the dump fails them with its message.
+	failingRestore(4096)
+	if _, err := e.svc.Verify(ctx, rec.ID, "local"); err == nil || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("verify with a failing pg_restore: %v", err)
+	}
+	st, err := e.svc.OpenSite(ctx, "local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	drill := DrillConfig{Site: st, Identities: e.svc.Identities(), Scratch: t.TempDir(), Now: e.clock.Now, AdminURL: e.adminURL, PGBinDir: bin}
+	if report, err := Drill(ctx, drill); err != nil || report.OK || !strings.Contains(report.Tenants[0].Error, "out of memory") {
+		t.Fatalf("drill with a failing pg_restore: %+v, %v", report, err)
+	}
+
+	// With the real pg_restore, the same object verifies and drills.
+	e.svc.cfg.PGBinDir, drill.PGBinDir = "", ""
+	if rec, err = e.svc.Verify(ctx, rec.ID, "local"); err != nil || !rec.Verified() {
+		t.Fatalf("verify with pg_restore: %+v, %v", rec, err)
+	}
+	if report, err := Drill(ctx, drill); err != nil || !report.OK {
+		t.Fatalf("drill with pg_restore: %+v, %v", report, err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -90,7 +89,7 @@ func (s *Service) backupWith(ctx context.Context, t tenancy.Tenant, kind string,
 	}
 	var verify *verifyStream
 	if testRestore {
-		verify = s.startVerifyStream(ctx, store.Engine(snap.engine))
+		verify = s.startVerifyStream(ctx)
 	}
 	abandon := func(cause error) {
 		for _, ss := range streams {

@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
-	"github.com/instant-erp/instanterp/internal/backup/archive"
 	"github.com/instant-erp/instanterp/internal/backup/site"
-	"github.com/instant-erp/instanterp/internal/store"
 )
 
 // errBackupAbandoned ends the streams of a backup that failed or was
@@ -124,92 +120,15 @@ type verifyStream struct {
 	done chan struct{}
 }
 
-func (s *Service) startVerifyStream(ctx context.Context, engine store.Engine) *verifyStream {
+func (s *Service) startVerifyStream(ctx context.Context) *verifyStream {
 	pipe := newChunkPipe(chunkPipeDepth)
 	vs := &verifyStream{pw: pipe, done: make(chan struct{})}
 	go func() {
 		defer close(vs.done)
-		if engine == store.Postgres {
-			vs.n, vs.err = s.testRestorePostgresStream(ctx, pipe)
-		} else {
-			vs.n, vs.err = s.testRestoreStream(ctx, pipe)
-		}
+		vs.n, vs.err = s.testRestore(ctx, pipe, "")
 		io.Copy(io.Discard, pipe)
 	}()
 	return vs
-}
-
-// testRestorePostgresStream is testRestoreStream for a PostgreSQL object:
-// the dump goes from the object straight into pg_restore, which restores
-// it into a scratch database while the object is still being written,
-// instead of being extracted to a file first. pg_dump wrote it to a pipe,
-// so pg_restore can read it in order. A damaged object stops pg_restore
-// part-way; the scratch database is dropped whatever happens.
-func (s *Service) testRestorePostgresStream(ctx context.Context, r io.Reader) (int64, error) {
-	cr := &countingReader{r: ctxReader{ctx: ctx, r: r}}
-	err := s.withScratchPostgres(ctx, func(db *store.DB, conn scratchConn) error {
-		restored := false
-		m, err := archive.Read(ctx, cr, s.identities(), func(mi archive.MemberInfo, body io.Reader) error {
-			if mi.Name != memberPGDump {
-				return nil
-			}
-			restored = true
-			return s.pgRestoreInto(ctx, conn, "", body)
-		})
-		if err != nil {
-			return fmt.Errorf("test restore: %w", err)
-		}
-		if !restored {
-			return fmt.Errorf("test restore: the object holds no %s", memberPGDump)
-		}
-		return checkPostgresCounts(ctx, db, m)
-	})
-	if rerr := cr.drain(); err == nil {
-		err = rerr
-	}
-	return cr.n, err
-}
-
-// testRestoreStream is testRestore on an object whose hash is not known yet:
-// it returns the number of bytes read from r, all of it.
-func (s *Service) testRestoreStream(ctx context.Context, r io.Reader) (int64, error) {
-	work, err := s.newWorkDir("scratch")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(work)
-	dir := filepath.Join(work, "x")
-	cr := &countingReader{r: ctxReader{ctx: ctx, r: r}}
-	m, err := archive.ExtractWith(ctx, cr, s.identities(), dir, archive.ExtractOptions{Allowed: databaseOnly, Sync: syncNothing})
-	if rerr := cr.drain(); err == nil {
-		err = rerr
-	}
-	if err != nil {
-		return cr.n, err
-	}
-	return cr.n, s.checkRestored(ctx, m, dir)
-}
-
-// countingReader counts what is read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-// drain reads and counts what a test restore left unread (a reader stops
-// at the object's authenticated end), so that a failed test restore of the
-// right object reports its own error, not a size mismatch.
-func (c *countingReader) drain() error {
-	if _, err := io.CopyBuffer(io.Discard, c, make([]byte, 64<<10)); err != nil {
-		return fmt.Errorf("read object: %w", err)
-	}
-	return nil
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // result waits for the test restore of the object catalogued with size bytes.

@@ -34,7 +34,7 @@ func (s *Service) Verify(ctx context.Context, id, siteName string) (Record, erro
 	}
 	src, err := s.openObject(ctx, rec, siteName)
 	if err == nil {
-		err = s.testRestore(ctx, src, rec.SHA256)
+		_, err = s.testRestore(ctx, src, rec.SHA256)
 		src.Close()
 	}
 	if errors.Is(err, context.Canceled) {
@@ -86,20 +86,22 @@ func (c ctxReader) Read(p []byte) (int, error) {
 
 // testRestore reads the object from r once — its hash (when wantSHA is set),
 // its decryption and every member — restoring the database into a scratch
-// location, then checks the database's integrity and row counts against
-// the manifest. Nothing of the scratch copy is synced: it is thrown away.
-func (s *Service) testRestore(ctx context.Context, r io.Reader, wantSHA string) error {
+// location as it is read, then checks the database's integrity and row
+// counts against the manifest. Nothing of the scratch copy is synced: it is
+// thrown away. It returns the number of bytes read from r, all of it.
+func (s *Service) testRestore(ctx context.Context, r io.Reader, wantSHA string) (int64, error) {
 	work, err := s.newWorkDir("scratch")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.RemoveAll(work)
 	dir := filepath.Join(work, "x")
-	m, _, err := extractVerified(ctx, r, wantSHA, s.identities(), dir, archive.ExtractOptions{Allowed: databaseOnly, Sync: syncNothing})
+	stream, check := s.scratchCheck(ctx)
+	m, n, err := extractVerified(ctx, r, wantSHA, s.identities(), dir, archive.ExtractOptions{Allowed: databaseOnly, Sync: syncNothing, Stream: stream})
 	if err != nil {
-		return err
+		return n, err
 	}
-	return s.checkRestored(ctx, m, dir)
+	return n, check(m, dir)
 }
 
 func databaseOnly(name string) bool { return strings.HasPrefix(name, "database/") }
@@ -112,29 +114,58 @@ func syncNothing(string) bool { return false }
 // only ever a work area, so the content may land there before the hash is
 // known: on a mismatch it is removed and ErrHashMismatch returned, which
 // also takes precedence over a decryption error (a different object fails
-// to decrypt for that reason). It returns the manifest and the object size.
+// to decrypt for that reason). It returns the manifest and the number of
+// bytes read from r, which is all of it unless reading failed.
 func extractVerified(ctx context.Context, r io.Reader, wantSHA string, ids []age.Identity, dir string, opts archive.ExtractOptions) (archive.Manifest, int64, error) {
-	hr := newHashedReader(ctxReader{ctx: ctx, r: r})
+	hr := newCountingReader(ctxReader{ctx: ctx, r: r})
+	if wantSHA != "" {
+		hr = newHashedReader(hr.r)
+	}
 	m, err := archive.ExtractWith(ctx, hr, ids, dir, opts)
 	if ctx.Err() != nil {
 		os.RemoveAll(dir)
-		return archive.Manifest{}, 0, ctx.Err()
-	}
-	if wantSHA == "" {
-		return m, hr.n, err
+		return archive.Manifest{}, hr.n, ctx.Err()
 	}
 	sum, rerr := hr.finish()
 	switch {
 	case rerr != nil && err != nil:
-		return archive.Manifest{}, 0, err
+		return archive.Manifest{}, hr.n, err
 	case rerr != nil:
 		os.RemoveAll(dir)
-		return archive.Manifest{}, 0, fmt.Errorf("read object: %w", rerr)
-	case sum != wantSHA:
+		return archive.Manifest{}, hr.n, rerr
+	case wantSHA != "" && sum != wantSHA:
 		os.RemoveAll(dir)
-		return archive.Manifest{}, 0, fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, wantSHA)
+		return archive.Manifest{}, hr.n, fmt.Errorf("%w: got %s, want %s", ErrHashMismatch, sum, wantSHA)
 	}
 	return m, hr.n, err
+}
+
+// scratchCheck returns the two halves of a test restore's database check:
+// stream, for the extraction, feeds a PostgreSQL dump to pg_restore in a
+// scratch database as it is decrypted (it never reaches the disk) and
+// counts the rows before the database is dropped; check, once the whole
+// object was read, compares those counts with its manifest, or checks the
+// extracted SQLite database.
+func (s *Service) scratchCheck(ctx context.Context) (stream func(archive.MemberInfo, io.Reader) (bool, error), check func(m archive.Manifest, dir string) error) {
+	var pgCounts map[string]int64 // nil until a dump was restored
+	stream = func(mi archive.MemberInfo, body io.Reader) (bool, error) {
+		if mi.Name != memberPGDump {
+			return false, nil
+		}
+		counts, err := s.scratchPostgresCounts(ctx, "", body)
+		pgCounts = counts
+		return true, err
+	}
+	check = func(m archive.Manifest, dir string) error {
+		if store.Engine(m.Engine) != store.Postgres {
+			return s.checkRestored(ctx, m, dir)
+		}
+		if pgCounts == nil {
+			return fmt.Errorf("test restore: the object holds no %s", memberPGDump)
+		}
+		return compareCounts(m.RowCounts, pgCounts)
+	}
+	return stream, check
 }
 
 // checkRestored checks the database extracted into dir against manifest m.
@@ -147,24 +178,30 @@ func (s *Service) checkRestored(ctx context.Context, m archive.Manifest, dir str
 		}
 		return compareCounts(m.RowCounts, c.rowCounts)
 	case store.Postgres:
-		return s.withScratchPostgres(ctx, func(db *store.DB, conn scratchConn) error {
-			if err := s.pgRestoreInto(ctx, conn, filepath.Join(dir, filepath.FromSlash(memberPGDump)), nil); err != nil {
-				return fmt.Errorf("test restore: %w", err)
-			}
-			return checkPostgresCounts(ctx, db, m)
-		})
+		counts, err := s.scratchPostgresCounts(ctx, filepath.Join(dir, filepath.FromSlash(memberPGDump)), nil)
+		if err != nil {
+			return err
+		}
+		return compareCounts(m.RowCounts, counts)
 	}
 	return fmt.Errorf("backup of unknown engine %q", printable(m.Engine))
 }
 
-// checkPostgresCounts compares the rows of every table of a restored
-// scratch database with the manifest's counts.
-func checkPostgresCounts(ctx context.Context, db *store.DB, m archive.Manifest) error {
-	counts, err := countPostgresRows(ctx, db.Read)
+// scratchPostgresCounts restores a custom-format dump, the file at path or
+// read from stdin when path is empty, into a scratch database, and returns
+// the rows of its every table, counted before the database is dropped.
+func (s *Service) scratchPostgresCounts(ctx context.Context, path string, stdin io.Reader) (counts map[string]int64, err error) {
+	err = s.withScratchPostgres(ctx, func(db *store.DB, conn scratchConn) error {
+		if err := s.pgRestoreInto(ctx, conn, path, stdin); err != nil {
+			return err
+		}
+		counts, err = countPostgresRows(ctx, db.Read)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("test restore: %w", err)
+		return nil, fmt.Errorf("test restore: %w", err)
 	}
-	return compareCounts(m.RowCounts, counts)
+	return counts, nil
 }
 
 func compareCounts(want, got map[string]int64) error {

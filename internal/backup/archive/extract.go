@@ -34,6 +34,12 @@ type ExtractOptions struct {
 	// before ExtractWith returns (nil: all). A scratch copy that is checked
 	// and thrown away needs none: syncing it would only write it to disk.
 	Sync func(name string) bool
+	// Stream, when set, is offered every allowed member before it is
+	// written: a member it takes (taken true) is its own to consume, from
+	// the body as it is decrypted, and is not written. Like Read's sink it
+	// may leave part of the body unread, and what it did with a member of
+	// an object that turns out damaged is for the caller to undo.
+	Stream func(mi MemberInfo, body io.Reader) (taken bool, err error)
 }
 
 // ExtractWith is Extract with options.
@@ -46,6 +52,11 @@ func ExtractWith(ctx context.Context, r io.Reader, identities []age.Identity, de
 	sink := func(mi MemberInfo, body io.Reader) error {
 		if opts.Allowed != nil && !opts.Allowed(mi.Name) {
 			return nil
+		}
+		if opts.Stream != nil {
+			if taken, err := opts.Stream(mi, body); taken || err != nil {
+				return err
+			}
 		}
 		return x.write(mi, body, opts.Sync == nil || opts.Sync(mi.Name))
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,64 @@ func TestExtractOnlyAllowedMembers(t *testing.T) {
 	if len(asked) != 4 {
 		t.Fatalf("allowed was asked about %v, want the 4 members", asked)
 	}
+}
+
+// TestExtractStreamsTakenMembers: a member Stream takes is handed over, not
+// written, even when read only in part; the rest of the object is still
+// read and checked, so a damaged object fails the extraction whatever the
+// stream took, and a Stream error rolls it back.
+func TestExtractStreamsTakenMembers(t *testing.T) {
+	dbPath, filestore, want := tenantFixture(t)
+	object, _ := writeTestObject(t, tenantSources(t, dbPath, filestore))
+	takeDB := func(read int64, got *[]byte, fail error) func(MemberInfo, io.Reader) (bool, error) {
+		return func(mi MemberInfo, body io.Reader) (bool, error) {
+			if mi.Name != "tenant.db" {
+				return false, nil
+			}
+			data, err := io.ReadAll(io.LimitReader(body, read))
+			*got = data
+			if err == nil {
+				err = fail
+			}
+			return true, err
+		}
+	}
+	t.Run("taken in part, the rest written", func(t *testing.T) {
+		_, dest := sandbox(t)
+		var got []byte
+		if _, err := ExtractWith(context.Background(), bytes.NewReader(object), platformIdentities(t), dest, ExtractOptions{Stream: takeDB(100, &got, nil)}); err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want["tenant.db"][:100] {
+			t.Fatalf("stream read %q, want the first 100 bytes of the member", got)
+		}
+		tree := treeOf(t, dest)
+		if _, ok := tree["tenant.db"]; ok {
+			t.Fatal("a taken member was also written")
+		}
+		if tree["filestore/ab/ab12cd"] != want["filestore/ab/ab12cd"] {
+			t.Fatalf("members not taken were not written: %v", keys(tree))
+		}
+	})
+	t.Run("damaged object", func(t *testing.T) {
+		parent, dest := sandbox(t)
+		damaged := bytes.Clone(object)
+		damaged[len(damaged)-40] ^= 1
+		var got []byte
+		if _, err := ExtractWith(context.Background(), bytes.NewReader(damaged), platformIdentities(t), dest, ExtractOptions{Stream: takeDB(1<<30, &got, nil)}); err == nil {
+			t.Fatal("a damaged object extracted")
+		}
+		assertUntouched(t, parent)
+	})
+	t.Run("stream error", func(t *testing.T) {
+		parent, dest := sandbox(t)
+		var got []byte
+		_, err := ExtractWith(context.Background(), bytes.NewReader(object), platformIdentities(t), dest, ExtractOptions{Stream: takeDB(10, &got, errors.New("consumer gave up"))})
+		if err == nil || !strings.Contains(err.Error(), "consumer gave up") {
+			t.Fatalf("err = %v, want the stream's error", err)
+		}
+		assertUntouched(t, parent)
+	})
 }
 
 func TestRecoveryRecipientDecryptsAlone(t *testing.T) {
