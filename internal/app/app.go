@@ -69,6 +69,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Platform,
 
 // OpenWith is Open with opts.
 func OpenWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (_ *Platform, err error) {
+	if !filepath.IsAbs(cfg.DataDir) {
+		// config.Load resolves it; a relative one would break the
+		// filestores, which refuse relative paths, only later and per request.
+		return nil, fmt.Errorf("data directory %q is not an absolute path", cfg.DataDir)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

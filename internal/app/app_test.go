@@ -18,6 +18,7 @@ import (
 
 	"github.com/instant-erp/instanterp/internal/app"
 	"github.com/instant-erp/instanterp/internal/config"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/secrets"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 	"github.com/instant-erp/instanterp/internal/tenancy"
@@ -236,6 +237,39 @@ func TestMasterKeyProtection(t *testing.T) {
 	defer p.Close()
 	if _, err := p.Catalogue.Get(context.Background(), "acme"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A relative --data is resolved against the working directory once, when
+// the configuration is loaded, so that the tenants' filestores (which refuse
+// relative paths) work; one given past the configuration is refused at once.
+func TestDataDirectoryIsAbsolute(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, "--data", "relative-data")
+	if cfg.DataDir != filepath.Join(wd, "relative-data") {
+		t.Fatalf("DataDir = %q, want it under the working directory %q", cfg.DataDir, wd)
+	}
+	p, err := app.OpenWith(context.Background(), cfg, quiet, templates.Options(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	tenant, err := p.Provisioner.Create(context.Background(), "acme", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orm.NewFilestore(p.Storage.FilestoreDir(tenant)); err != nil {
+		t.Fatalf("the tenant's filestore: %v", err)
+	}
+
+	relative := *cfg
+	relative.DataDir = "relative-data"
+	if _, err := app.Open(context.Background(), &relative, quiet); err == nil || !strings.Contains(err.Error(), "not an absolute path") {
+		t.Fatalf("open with a relative data directory: %v", err)
 	}
 }
 

@@ -313,6 +313,14 @@ func build(raw map[string][]string, env func(string) (string, bool)) (*Config, e
 	if c.DataDir == "" {
 		return nil, usagef("invalid --data: empty")
 	}
+	// Resolved once, here: paths derived from it (the tenants' filestores,
+	// the backup site) must not depend on the working directory of whoever
+	// uses them later, and the filestore refuses relative paths.
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return nil, usagef("invalid --data: %v", err)
+	}
+	c.DataDir = abs
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.DataDir, "master.key")
 	}
@@ -364,7 +372,6 @@ func build(raw map[string][]string, env func(string) (string, bool)) (*Config, e
 	if c.ACMEEmail != "" && !strings.Contains(c.ACMEEmail, "@") {
 		return nil, usagef("invalid --acme-email %q", c.ACMEEmail)
 	}
-	var err error
 	if c.PlainHTTP, err = strconv.ParseBool(one(raw, "plain-http")); err != nil && one(raw, "plain-http") != "" {
 		return nil, usagef("invalid --plain-http %q: want true or false", one(raw, "plain-http"))
 	}
@@ -415,11 +422,7 @@ func buildBackup(c *Config, raw map[string][]string, env func(string) (string, b
 	lookup := func(k string) string { v, _ := env(k); return v }
 	specs := raw["backup-site"]
 	if len(specs) == 0 {
-		abs, err := filepath.Abs(filepath.Join(c.DataDir, "backups"))
-		if err != nil {
-			return usagef("invalid --data: %v", err)
-		}
-		specs = []string{"local@local=file://" + abs}
+		specs = []string{"local@local=file://" + filepath.Join(c.DataDir, "backups")}
 	}
 	names := map[string]bool{}
 	for _, raw := range specs {

@@ -24,8 +24,13 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "./instanterp-data" || c.Listen != ":8443" || c.Domain != "localhost" ||
-		c.DatabaseURL != "" || c.MasterKeyFile != filepath.Join("./instanterp-data", "master.key") ||
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(wd, "instanterp-data")
+	if c.DataDir != data || c.Listen != ":8443" || c.Domain != "localhost" ||
+		c.DatabaseURL != "" || c.MasterKeyFile != filepath.Join(data, "master.key") ||
 		c.MaxOpenTenants != 256 || c.MaxBodyBytes != 16<<20 {
 		t.Fatalf("defaults: %+v", c)
 	}
