@@ -174,14 +174,14 @@ func Open(ctx context.Context, cfg Config) (*Queue, error) {
 // wire migrates River's schema and sets up the insert-only client and the
 // constructor of the working one for driver.
 func wire[TTx any](ctx context.Context, q *Queue, driver riverdriver.Driver[TTx]) error {
-	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: q.cfg.Log})
+	migrator, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: queueLogger(q.cfg.Log)})
 	if err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
 	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("jobs: migrate river tables: %w", err)
 	}
-	inserter, err := river.NewClient(driver, &river.Config{Logger: q.cfg.Log})
+	inserter, err := river.NewClient(driver, &river.Config{Logger: queueLogger(q.cfg.Log)})
 	if err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
@@ -240,7 +240,7 @@ func (q *Queue) Start(ctx context.Context, svc *backup.Service) error {
 		return errors.New("jobs: nothing to work: no backup service and no tenant source")
 	}
 	cfg := &river.Config{
-		Logger:            q.cfg.Log,
+		Logger:            queueLogger(q.cfg.Log),
 		Queues:            queues,
 		Workers:           workers,
 		FetchPollInterval: q.cfg.PollInterval,
