@@ -34,7 +34,7 @@ type Env struct {
 	reg   *Registry
 	d     dialect
 	rb    *store.DB // only for Rebind
-	tx    Querier
+	tx    *countingTx // shared with Sudo copies, like sp
 	id    Identity
 	su    bool
 	cache *accessCache
@@ -79,7 +79,7 @@ func (r *Registry) NewEnv(tx Querier, engine store.Engine, id Identity, opts ...
 	id.CompanyIDs = append([]int64(nil), id.CompanyIDs...)
 	id.GroupIDs = append([]int64(nil), id.GroupIDs...)
 	e := &Env{
-		reg: r, d: dialect{engine: engine}, rb: &store.DB{Engine: engine}, tx: tx, id: id,
+		reg: r, d: dialect{engine: engine}, rb: &store.DB{Engine: engine}, tx: &countingTx{q: tx}, id: id,
 		cache: newAccessCache(), sp: new(int), trk: &tracking{}, clock: time.Now,
 	}
 	for _, o := range opts {
@@ -142,6 +142,33 @@ func (e *Env) Engine() store.Engine { return e.d.engine }
 // Tx returns the transaction, for code that needs SQL the ORM does not offer.
 // Such code must not put values into the query text.
 func (e *Env) Tx() Querier { return e.tx }
+
+// Statements returns how many SQL statements the Env and its Sudo copies have
+// sent so far, those of code using Tx included: tests and benchmarks use it to
+// hold the number of queries an operation costs.
+func (e *Env) Statements() int { return e.tx.n }
+
+// countingTx passes statements to the transaction and counts them. An Env is
+// used by one goroutine at a time, so the count needs no lock.
+type countingTx struct {
+	q Querier
+	n int
+}
+
+func (c *countingTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.n++
+	return c.q.ExecContext(ctx, query, args...)
+}
+
+func (c *countingTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n++
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c *countingTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.n++
+	return c.q.QueryRowContext(ctx, query, args...)
+}
 
 func (e *Env) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	rows, err := e.tx.QueryContext(ctx, e.rb.Rebind(q), args...)
