@@ -33,7 +33,7 @@ type Identity struct {
 type Env struct {
 	reg   *Registry
 	d     dialect
-	rb    *store.DB // only for Rebind
+	rb    *store.DB   // only for Rebind
 	tx    *countingTx // shared with Sudo copies, like sp
 	id    Identity
 	su    bool
