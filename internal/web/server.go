@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
@@ -133,8 +135,16 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPageFor(w, r, http.StatusNotFound, tenant)
 }
 
+// controlHome tells visitors where their company's ERP is: on the port they
+// reached this page on, which is not 443 in the default setup (:8443).
 func (s *Server) controlHome(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "control_home", struct{ Tenant, Domain string }{Domain: s.cfg.Domain})
+	host := s.cfg.Domain
+	if _, port, err := net.SplitHostPort(r.Host); err == nil && port != "443" {
+		if _, err := strconv.ParseUint(port, 10, 16); err == nil {
+			host = net.JoinHostPort(host, port)
+		}
+	}
+	s.render(w, r, http.StatusOK, "control_home", struct{ Tenant, Host string }{Host: host})
 }
 
 func (s *Server) tenantHome(w http.ResponseWriter, r *http.Request) {

@@ -123,6 +123,26 @@ func TestHostRouting(t *testing.T) {
 	}
 }
 
+// The control plane's home page gives the address of a company's ERP on the
+// port the visitor reached it on: the default setup serves on :8443, where an
+// address without the port leads nowhere.
+func TestControlHomeNamesThePort(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct{ host, want string }{
+		{"localhost", "https://&lt;your-company&gt;.localhost/"},
+		{"localhost:443", "https://&lt;your-company&gt;.localhost/"},
+		{"localhost:8443", "https://&lt;your-company&gt;.localhost:8443/"},
+		{"127.0.0.1:39001", "https://&lt;your-company&gt;.localhost:39001/"},
+		{"localhost:99999", "https://&lt;your-company&gt;.localhost/"},
+	}
+	for _, c := range cases {
+		w := f.do("GET", c.host, "/", nil)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), "<code>"+c.want+"</code>") {
+			t.Errorf("host %q: %d %q, want the address %s", c.host, w.Code, w.Body.String(), c.want)
+		}
+	}
+}
+
 func TestHealth(t *testing.T) {
 	f := newFixture(t, "acme")
 	for _, host := range []string{"localhost", "acme.localhost"} {
