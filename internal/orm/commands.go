@@ -102,11 +102,23 @@ func allScalars(list []any) bool {
 // through the Env, so the comodel's access rights and rules apply to it.
 func (e *Env) applyCommands(ctx context.Context, f *Field, id int64, cmds []command, depth int) error {
 	co := e.reg.models[f.Comodel]
-	for _, c := range cmds {
+	for i := 0; i < len(cmds); i++ {
+		c := cmds[i]
 		var err error
-		if f.Type == One2many {
+		switch {
+		case f.Type == One2many && c.op == cmdCreate:
+			// Consecutive new elements are created in one batch: one insert, and
+			// what depends on them computed once instead of once per element.
+			end := i + 1
+			for end < len(cmds) && cmds[end].op == cmdCreate {
+				end++
+			}
+			end = min(end, i+e.reg.limits.MaxCreateBatch)
+			err = e.createElements(ctx, f, co, id, cmds[i:end], depth)
+			i = end - 1
+		case f.Type == One2many:
 			err = e.applyOne2many(ctx, f, co, id, c, depth)
-		} else {
+		default:
 			err = e.applyMany2many(ctx, f, co, id, c, depth)
 		}
 		if err != nil {
@@ -114,6 +126,24 @@ func (e *Env) applyCommands(ctx context.Context, f *Field, id int64, cmds []comm
 		}
 	}
 	return nil
+}
+
+// createElements runs (0, 0, vals) commands of a one2many of record id.
+func (e *Env) createElements(ctx context.Context, f *Field, co *Model, id int64, cmds []command, depth int) error {
+	batch := make([]map[string]any, len(cmds))
+	for i, c := range cmds {
+		vals := make(map[string]any, len(c.vals)+1)
+		for k, v := range c.vals {
+			vals[k] = v
+		}
+		vals[f.InverseName] = id
+		if err := f.fillOnly(vals); err != nil {
+			return err
+		}
+		batch[i] = vals
+	}
+	_, err := e.create(ctx, co, batch, depth+1)
+	return err
 }
 
 func (e *Env) currentLinks(ctx context.Context, f *Field, co *Model, id int64) ([]int64, error) {
@@ -147,16 +177,7 @@ func (e *Env) applyOne2many(ctx context.Context, f *Field, co *Model, id int64, 
 	}
 	switch c.op {
 	case cmdCreate:
-		vals := make(map[string]any, len(c.vals)+1)
-		for k, v := range c.vals {
-			vals[k] = v
-		}
-		vals[f.InverseName] = id
-		if err := f.fillOnly(vals); err != nil {
-			return err
-		}
-		_, err := e.create(ctx, co, []map[string]any{vals}, depth+1)
-		return err
+		return e.createElements(ctx, f, co, id, []command{c}, depth)
 	case cmdUpdate:
 		if err := e.ownChild(ctx, f, co, id, c.id); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -40,17 +41,37 @@ const maxRecomputeRounds = 8
 // changed fields of these records of m; changed nil means every field.
 func (e *Env) dependents(ctx context.Context, m *Model, ids []int64, changed map[string]bool) (pending, error) {
 	out := pending{}
+	// Many fields depend on the same path (an order's totals on its lines):
+	// each path is walked once. Nothing is written meanwhile, so the walks hold.
+	walked := map[string][]int64{}
 	for _, rd := range m.reverse {
 		if changed != nil && !changed[rd.trigger] {
 			continue
 		}
-		targets, err := e.walkBack(ctx, rd.steps, ids)
-		if err != nil {
-			return nil, err
+		key := pathKey(rd.steps)
+		targets, ok := walked[key]
+		if !ok {
+			var err error
+			if targets, err = e.walkBack(ctx, rd.steps, ids); err != nil {
+				return nil, err
+			}
+			walked[key] = targets
 		}
 		out.add(rd.field, targets)
 	}
 	return out, nil
+}
+
+// pathKey identifies a path of relational fields.
+func pathKey(steps []*Field) string {
+	var b strings.Builder
+	for _, s := range steps {
+		b.WriteString(s.model.Name)
+		b.WriteByte('.')
+		b.WriteString(s.Name)
+		b.WriteByte('/')
+	}
+	return b.String()
 }
 
 // walkBack maps ids of the last model of steps to the ids of the first one.
@@ -111,36 +132,105 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 	slices.SortFunc(fields, func(a, b *Field) int {
 		return strings.Compare(a.model.Name+"."+a.Name, b.model.Name+"."+b.Name)
 	})
-	next := pending{}
 	su := e.Sudo()
+	// The round's memo: sibling fields computed by one computation share it
+	// (ComputeOnce), and the records of a model are looked up once per id set.
+	// The round deletes nothing, and the stores it makes are the fields being
+	// computed, which their computations do not read.
+	rctx := context.WithValue(ctx, roundKey{}, &roundMemo{values: map[string]any{}})
+	existing := map[string][]int64{}
+	type stored struct {
+		model   *Model
+		ids     []int64
+		changed map[string]bool
+	}
+	var done []*stored
+	byIDs := map[string]*stored{}
 	for _, f := range fields {
 		want := make([]int64, 0, len(p[f]))
 		for id := range p[f] {
 			want = append(want, id)
 		}
 		slices.Sort(want)
-		in, inArgs := idsIn(`"id"`, want)
-		ids, err := e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE %s`, quote(f.model.Table), in), inArgs...)
-		if err != nil || len(ids) == 0 {
-			if err != nil {
+		key := f.model.Table + idsKey(want)
+		ids, ok := existing[key]
+		if !ok {
+			in, inArgs := idsIn(`"id"`, want)
+			var err error
+			if ids, err = e.queryIDs(ctx, fmt.Sprintf(`SELECT "id" FROM %s WHERE %s`, quote(f.model.Table), in), inArgs...); err != nil {
 				return err
 			}
+			existing[key] = ids
+		}
+		if len(ids) == 0 {
 			continue
 		}
-		vals, err := f.Compute(ctx, su, ids)
+		vals, err := f.Compute(rctx, su, ids)
 		if err != nil {
 			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
 		}
 		if err := e.storeComputed(ctx, f, ids, vals); err != nil {
 			return err
 		}
-		deps, err := e.dependents(ctx, f.model, ids, map[string]bool{f.Name: true})
+		k := f.model.Name + idsKey(ids)
+		if s := byIDs[k]; s != nil {
+			s.changed[f.Name] = true
+		} else {
+			s = &stored{model: f.model, ids: ids, changed: map[string]bool{f.Name: true}}
+			byIDs[k] = s
+			done = append(done, s)
+		}
+	}
+	// What depends on the round's fields is looked for once the round is stored,
+	// once per model and records: paths shared by several fields are walked once.
+	next := pending{}
+	for _, s := range done {
+		deps, err := e.dependents(ctx, s.model, s.ids, s.changed)
 		if err != nil {
 			return err
 		}
 		next.merge(deps)
 	}
 	return e.recompute(ctx, next, round+1)
+}
+
+// idsKey identifies a list of ids.
+func idsKey(ids []int64) string {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+type roundKey struct{}
+
+// roundMemo holds the results of ComputeOnce for one round of recomputation.
+type roundMemo struct {
+	values map[string]any
+}
+
+// ComputeOnce returns the result of fn for key and ids, computed once per round
+// of recomputation: stored fields computed from the same pass over their
+// records (an order's untaxed amount, tax and total) each call it with the same
+// key, and the pass runs once for all of them. fn must not read any of the
+// fields sharing it, since they are stored one after the other. Outside a
+// recomputation (a field computed on read) it just calls fn.
+func ComputeOnce[T any](ctx context.Context, key string, ids []int64, fn func() (T, error)) (T, error) {
+	m, ok := ctx.Value(roundKey{}).(*roundMemo)
+	if !ok {
+		return fn()
+	}
+	k := key + idsKey(ids)
+	if v, ok := m.values[k]; ok {
+		return v.(T), nil
+	}
+	v, err := fn()
+	if err == nil {
+		m.values[k] = v
+	}
+	return v, err
 }
 
 // storeComputed writes computed values, one UPDATE per distinct value: many

@@ -27,17 +27,16 @@ func (e *Env) roundMonetary(ctx context.Context, m *Model, ids []int64, changed 
 			continue
 		}
 		su := e.Sudo()
-		recs, err := su.Read(ctx, m.Name, ids, []string{f.Name, f.CurrencyField})
+		recs, err := su.ReadValues(ctx, m.Name, ids, []string{f.Name, f.CurrencyField})
 		if err != nil {
 			return err
 		}
 		scale := map[int64]int64{}
 		for _, r := range recs {
-			pair, ok := r[f.CurrencyField].([]any)
-			if !ok {
+			cid, ok := r[f.CurrencyField].(int64)
+			if !ok || cid <= 0 {
 				continue
 			}
-			cid := pair[0].(int64)
 			if _, seen := scale[cid]; !seen {
 				c, err := su.Read(ctx, cur.Comodel, []int64{cid}, []string{"decimal_places"})
 				if err != nil {

@@ -144,6 +144,16 @@ func (e *Env) SearchCount(ctx context.Context, model string, dom domain.Domain, 
 
 // SearchRead searches and reads in one call.
 func (e *Env) SearchRead(ctx context.Context, model string, dom domain.Domain, fields []string, opts SearchOptions) ([]map[string]any, error) {
+	return e.searchRead(ctx, model, dom, fields, opts, true)
+}
+
+// SearchReadValues is SearchRead reading as ReadValues does: many2one values
+// are plain ids.
+func (e *Env) SearchReadValues(ctx context.Context, model string, dom domain.Domain, fields []string, opts SearchOptions) ([]map[string]any, error) {
+	return e.searchRead(ctx, model, dom, fields, opts, false)
+}
+
+func (e *Env) searchRead(ctx context.Context, model string, dom domain.Domain, fields []string, opts SearchOptions, names bool) ([]map[string]any, error) {
 	m, err := e.reg.mustModel(model)
 	if err != nil {
 		return nil, err
@@ -165,7 +175,7 @@ func (e *Env) SearchRead(ctx context.Context, model string, dom domain.Domain, f
 			return nil, validationf(m.Name, "", "more than %d records match; pass a limit and read them in pages", e.reg.limits.MaxLimit)
 		}
 	}
-	return e.Read(ctx, model, ids, fields)
+	return e.read(ctx, model, ids, fields, names)
 }
 
 // Exists returns the ids among ids that still exist (whatever the rules say, as

@@ -18,7 +18,7 @@ const maxQuantityDecimals = 3
 // posts the move is refused unless the move balances to the cent, in the same
 // transaction. Every way to post goes through such an entry.
 func checkPostedBalanced(ctx context.Context, env *orm.Env, ids []int64) error {
-	logs, err := env.Read(ctx, MoveLog, ids, []string{"move_id", "state"})
+	logs, err := env.ReadValues(ctx, MoveLog, ids, []string{"move_id", "state"})
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func checkBalanced(ctx context.Context, env *orm.Env, moveID int64) error {
 		return err
 	}
 	mc := moves[moveID]
-	lines, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "=", moveID), []string{"debit", "credit", "amount_currency", "account_id", "display_type"}, orm.SearchOptions{})
+	lines, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "=", moveID), []string{"debit", "credit", "amount_currency", "account_id", "display_type"}, orm.SearchOptions{})
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func checkBalanced(ctx context.Context, env *orm.Env, moveID int64) error {
 }
 
 func checkLineAmounts(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, MoveLine, ids, []string{"move_id", "debit", "credit", "amount_currency", "price_unit", "quantity", "discount", "display_type"})
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"move_id", "debit", "credit", "amount_currency", "price_unit", "quantity", "discount", "display_type"})
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func CheckDiscount(model string, d float64) error {
 // checkPartial keeps reconciliation sound: two posted items of one reconcilable
 // account, a debit and a credit, and no item reconciled beyond its amount.
 func checkPartial(ctx context.Context, env *orm.Env, ids []int64) error {
-	prs, err := env.Read(ctx, Partial, ids, []string{"debit_move_id", "credit_move_id", "amount", "debit_amount_currency", "credit_amount_currency"})
+	prs, err := env.ReadValues(ctx, Partial, ids, []string{"debit_move_id", "credit_move_id", "amount", "debit_amount_currency", "credit_amount_currency"})
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func checkPartial(ctx context.Context, env *orm.Env, ids []int64) error {
 		if Dec(p["amount"]).Sign() < 0 || Dec(p["debit_amount_currency"]).Sign() < 0 || Dec(p["credit_amount_currency"]).Sign() < 0 {
 			return &orm.ValidationError{Model: Partial, Field: "amount", Message: "a reconciled amount cannot be negative"}
 		}
-		lines, err := env.Read(ctx, MoveLine, []int64{M2O(p["debit_move_id"]), M2O(p["credit_move_id"])},
+		lines, err := env.ReadValues(ctx, MoveLine, []int64{M2O(p["debit_move_id"]), M2O(p["credit_move_id"])},
 			[]string{"account_id", "balance", "amount_residual", "amount_residual_currency", "parent_state"})
 		if err != nil {
 			return err

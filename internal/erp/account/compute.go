@@ -15,7 +15,7 @@ func nowFunc() time.Time { return time.Now() }
 
 // lastLogs returns, per move, its log entries in order.
 func lastLogs(ctx context.Context, env *orm.Env, ids []int64) (map[int64][]map[string]any, error) {
-	recs, err := env.SearchRead(ctx, MoveLog, seed.Dom("move_id", "in", ids), []string{"move_id", "state", "name"}, orm.SearchOptions{Order: "id"})
+	recs, err := env.SearchReadValues(ctx, MoveLog, seed.Dom("move_id", "in", ids), []string{"move_id", "state", "name"}, orm.SearchOptions{Order: "id"})
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func computeMoveName(ctx context.Context, env *orm.Env, ids []int64) (map[int64]
 }
 
 func computeCommercialPartner(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, Move, ids, []string{"partner_id"})
+	recs, err := env.ReadValues(ctx, Move, ids, []string{"partner_id"})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func computeCommercialPartner(ctx context.Context, env *orm.Env, ids []int64) (m
 	}
 	commercial := map[int64]int64{}
 	if len(partners) > 0 {
-		prs, err := env.Read(ctx, "res.partner", uniq(partners), []string{"commercial_partner_id"})
+		prs, err := env.ReadValues(ctx, "res.partner", uniq(partners), []string{"commercial_partner_id"})
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ type moveContext struct {
 }
 
 func loadMoves(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*moveContext, error) {
-	recs, err := env.Read(ctx, Move, ids, []string{"move_type", "state", "currency_id", "company_id", "journal_id", "partner_id",
+	recs, err := env.ReadValues(ctx, Move, ids, []string{"move_type", "state", "currency_id", "company_id", "journal_id", "partner_id",
 		"commercial_partner_id", "date", "invoice_date", "name", "invoice_payment_term_id", "reversed_entry_id"})
 	if err != nil {
 		return nil, err
@@ -161,7 +161,7 @@ func (mc *moveContext) isInvoice() bool {
 
 // productLines reads the product lines of moves as tax computation inputs.
 func productLines(ctx context.Context, env *orm.Env, moveIDs []int64) (map[int64][]map[string]any, map[int64][]LineInput, error) {
-	recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "in", moveIDs, "display_type", "=", LineProduct),
+	recs, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "in", moveIDs, "display_type", "=", LineProduct),
 		[]string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "product_id", "name", "account_id", "product_uom_id", "sequence"},
 		orm.SearchOptions{Order: "sequence, id"})
 	if err != nil {
@@ -200,7 +200,7 @@ func moveAmounts(ctx context.Context, env *orm.Env, ids []int64) (map[int64]Tota
 		}
 	}
 	if len(entries) > 0 {
-		recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "in", entries), []string{"move_id", "debit"}, orm.SearchOptions{})
+		recs, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "in", entries), []string{"move_id", "debit"}, orm.SearchOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +226,7 @@ func moveAmounts(ctx context.Context, env *orm.Env, ids []int64) (map[int64]Tota
 // moveAmountField computes one of the amount fields of moves.
 func moveAmountField(pick func(Totals) *apd.Decimal) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		totals, err := moveAmounts(ctx, env, ids)
+		totals, err := orm.ComputeOnce(ctx, "account.move amounts", ids, func() (map[int64]Totals, error) { return moveAmounts(ctx, env, ids) })
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +240,7 @@ func moveAmountField(pick func(Totals) *apd.Decimal) orm.ComputeFunc {
 
 // receivableLines returns the payment-term lines of moves.
 func receivableLines(ctx context.Context, env *orm.Env, moveIDs []int64) (map[int64][]map[string]any, error) {
-	recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "in", moveIDs, "display_type", "=", LinePaymentTerm),
+	recs, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "in", moveIDs, "display_type", "=", LinePaymentTerm),
 		[]string{"move_id", "amount_residual", "amount_residual_currency", "balance", "amount_currency", "matched_debit_ids", "matched_credit_ids", "account_id", "partner_id", "date_maturity"},
 		orm.SearchOptions{Order: "id"})
 	if err != nil {
@@ -255,7 +255,7 @@ func receivableLines(ctx context.Context, env *orm.Env, moveIDs []int64) (map[in
 }
 
 func computeResidual(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, Move, ids, []string{"move_type", "state", "amount_total"})
+	recs, err := env.ReadValues(ctx, Move, ids, []string{"move_type", "state", "amount_total"})
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func computeResidual(ctx context.Context, env *orm.Env, ids []int64) (map[int64]
 }
 
 func computePaymentState(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, Move, ids, []string{"move_type", "state", "amount_total", "amount_residual"})
+	recs, err := env.ReadValues(ctx, Move, ids, []string{"move_type", "state", "amount_total", "amount_residual"})
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +327,7 @@ func settledByReversal(ctx context.Context, env *orm.Env, moveID int64) (bool, e
 	if len(partials) == 0 {
 		return false, nil
 	}
-	prs, err := env.Read(ctx, Partial, partials, []string{"debit_move_id", "credit_move_id"})
+	prs, err := env.ReadValues(ctx, Partial, partials, []string{"debit_move_id", "credit_move_id"})
 	if err != nil {
 		return false, err
 	}
@@ -343,7 +343,7 @@ func settledByReversal(ctx context.Context, env *orm.Env, moveID int64) (bool, e
 			}
 		}
 	}
-	ls, err := env.Read(ctx, MoveLine, uniq(others), []string{"move_id"})
+	ls, err := env.ReadValues(ctx, MoveLine, uniq(others), []string{"move_id"})
 	if err != nil {
 		return false, err
 	}
@@ -351,7 +351,7 @@ func settledByReversal(ctx context.Context, env *orm.Env, moveID int64) (bool, e
 	for _, l := range ls {
 		moves = append(moves, M2O(l["move_id"]))
 	}
-	ms, err := env.Read(ctx, Move, uniq(moves), []string{"reversed_entry_id"})
+	ms, err := env.ReadValues(ctx, Move, uniq(moves), []string{"reversed_entry_id"})
 	if err != nil {
 		return false, err
 	}
@@ -365,39 +365,57 @@ func settledByReversal(ctx context.Context, env *orm.Env, moveID int64) (bool, e
 
 func linePriceField(pick func(LineResult) *apd.Decimal) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		recs, err := env.Read(ctx, MoveLine, ids, []string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "display_type"})
+		res, err := orm.ComputeOnce(ctx, "account.move.line prices", ids, func() (map[int64]*LineResult, error) { return linePrices(ctx, env, ids) })
 		if err != nil {
 			return nil, err
 		}
-		var moveIDs []int64
-		for _, r := range recs {
-			moveIDs = append(moveIDs, M2O(r["move_id"]))
-		}
-		moves, err := loadMoves(ctx, env, uniq(moveIDs))
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[int64]any, len(ids))
-		for _, r := range recs {
-			id := r["id"].(int64)
-			if r["display_type"] != LineProduct {
+		out := make(map[int64]any, len(res))
+		for id, r := range res {
+			if r == nil {
 				out[id] = money.Zero()
-				continue
+			} else {
+				out[id] = pick(*r)
 			}
-			taxes, err := TaxSpecs(ctx, env, IDs(r["tax_ids"]))
-			if err != nil {
-				return nil, err
-			}
-			mc := moves[M2O(r["move_id"])]
-			res := ComputeLine(LineInput{PriceUnit: Dec(r["price_unit"]), Quantity: Dec(r["quantity"]), Discount: Dec(r["discount"]), Taxes: taxes}, mc.digits, mc.method)
-			out[id] = pick(res)
 		}
 		return out, nil
 	}
 }
 
+// linePrices computes the amounts of journal items; those that are not
+// product lines get nil.
+func linePrices(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*LineResult, error) {
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "display_type"})
+	if err != nil {
+		return nil, err
+	}
+	var moveIDs []int64
+	for _, r := range recs {
+		moveIDs = append(moveIDs, M2O(r["move_id"]))
+	}
+	moves, err := loadMoves(ctx, env, uniq(moveIDs))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]*LineResult, len(ids))
+	for _, r := range recs {
+		id := r["id"].(int64)
+		if r["display_type"] != LineProduct {
+			out[id] = nil
+			continue
+		}
+		taxes, err := TaxSpecs(ctx, env, IDs(r["tax_ids"]))
+		if err != nil {
+			return nil, err
+		}
+		mc := moves[M2O(r["move_id"])]
+		res := ComputeLine(LineInput{PriceUnit: Dec(r["price_unit"]), Quantity: Dec(r["quantity"]), Discount: Dec(r["discount"]), Taxes: taxes}, mc.digits, mc.method)
+		out[id] = &res
+	}
+	return out, nil
+}
+
 func computeBalance(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, MoveLine, ids, []string{"debit", "credit"})
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"debit", "credit"})
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +432,7 @@ type residual struct {
 }
 
 func lineResiduals(ctx context.Context, env *orm.Env, ids []int64) (map[int64]residual, error) {
-	recs, err := env.Read(ctx, MoveLine, ids, []string{"balance", "amount_currency", "account_id", "matched_debit_ids", "matched_credit_ids"})
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"balance", "amount_currency", "account_id", "matched_debit_ids", "matched_credit_ids"})
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +450,7 @@ func lineResiduals(ctx context.Context, env *orm.Env, ids []int64) (map[int64]re
 		}
 	}
 	if len(accIDs) > 0 {
-		as, err := env.Read(ctx, Account, accIDs, []string{"reconcile"})
+		as, err := env.ReadValues(ctx, Account, accIDs, []string{"reconcile"})
 		if err != nil {
 			return nil, err
 		}
@@ -442,7 +460,7 @@ func lineResiduals(ctx context.Context, env *orm.Env, ids []int64) (map[int64]re
 	}
 	pmap := map[int64]map[string]any{}
 	if len(partials) > 0 {
-		ps, err := env.Read(ctx, Partial, uniq(partials), []string{"amount", "debit_amount_currency", "credit_amount_currency"})
+		ps, err := env.ReadValues(ctx, Partial, uniq(partials), []string{"amount", "debit_amount_currency", "credit_amount_currency"})
 		if err != nil {
 			return nil, err
 		}
@@ -473,7 +491,7 @@ func lineResiduals(ctx context.Context, env *orm.Env, ids []int64) (map[int64]re
 
 func lineResidualField(pick func(residual) any) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		res, err := lineResiduals(ctx, env, ids)
+		res, err := orm.ComputeOnce(ctx, "account.move.line residuals", ids, func() (map[int64]residual, error) { return lineResiduals(ctx, env, ids) })
 		if err != nil {
 			return nil, err
 		}
@@ -486,7 +504,7 @@ func lineResidualField(pick func(residual) any) orm.ComputeFunc {
 }
 
 func computeLineFullReconcile(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, MoveLine, ids, []string{"matched_debit_ids", "matched_credit_ids"})
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"matched_debit_ids", "matched_credit_ids"})
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +516,7 @@ func computeLineFullReconcile(ctx context.Context, env *orm.Env, ids []int64) (m
 		if len(ps) == 0 {
 			continue
 		}
-		prs, err := env.Read(ctx, Partial, ps, []string{"full_reconcile_id"})
+		prs, err := env.ReadValues(ctx, Partial, ps, []string{"full_reconcile_id"})
 		if err != nil {
 			return nil, err
 		}

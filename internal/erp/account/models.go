@@ -121,7 +121,7 @@ func taxModel() *orm.Model {
 }
 
 func checkTax(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, Tax, ids, []string{"amount", "amount_type"})
+	recs, err := env.ReadValues(ctx, Tax, ids, []string{"amount", "amount_type"})
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func termModel() *orm.Model {
 			{Name: "active", Type: orm.Boolean, Default: true},
 		},
 		Checks: []orm.Check{{Name: "days_range", Fields: []string{"days"}, Func: func(ctx context.Context, env *orm.Env, ids []int64) error {
-			recs, err := env.Read(ctx, Term, ids, []string{"days"})
+			recs, err := env.ReadValues(ctx, Term, ids, []string{"days"})
 			if err != nil {
 				return err
 			}
@@ -206,7 +206,7 @@ func rateModel() *orm.Model {
 		},
 		SQLConstraints: []orm.SQLConstraint{{Name: "unique_name_per_day", Fields: []string{"name", "currency_id", "company_id"}, Message: "only one rate per currency, company and day"}},
 		Checks: []orm.Check{{Name: "rate_positive", Fields: []string{"rate"}, Func: func(ctx context.Context, env *orm.Env, ids []int64) error {
-			recs, err := env.Read(ctx, Rate, ids, []string{"rate"})
+			recs, err := env.ReadValues(ctx, Rate, ids, []string{"rate"})
 			if err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func RegisterPayment(ctx context.Context, env *orm.Env, invoiceID int64, opts Pa
 // the bank or cash account against the customer's receivable.
 func PostPayments(ctx context.Context, env *orm.Env, ids []int64) error {
 	ctx = WithLookups(ctx)
-	recs, err := env.Read(ctx, Payment, ids, []string{"move_id", "payment_type", "partner_id", "amount", "currency_id", "date", "journal_id", "company_id", "memo"})
+	recs, err := env.ReadValues(ctx, Payment, ids, []string{"move_id", "payment_type", "partner_id", "amount", "currency_id", "date", "journal_id", "company_id", "memo"})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func RateOn(ctx context.Context, env *orm.Env, currency, company int64, date str
 	if currency == cc {
 		return money.Int(1), nil
 	}
-	recs, err := env.Sudo().SearchRead(ctx, Rate, seed.Dom("currency_id", "=", currency, "name", "<=", date, "company_id", "in", []any{company, false}),
+	recs, err := env.Sudo().SearchReadValues(ctx, Rate, seed.Dom("currency_id", "=", currency, "name", "<=", date, "company_id", "in", []any{company, false}),
 		[]string{"rate"}, orm.SearchOptions{Order: "name desc, company_id", Limit: 1})
 	if err != nil {
 		return nil, err
@@ -165,7 +165,12 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 			vals["account_id"] = acc
 		}
 		if Str(l["name"]) == "" && M2O(l["product_id"]) != 0 {
-			vals["name"] = l["product_id"].([]any)[1]
+			// The product's display name, read as Read names a many2one.
+			p, err := readOne(ctx, env.Sudo(), "product.product", M2O(l["product_id"]), "display_name")
+			if err != nil {
+				return err
+			}
+			vals["name"] = p["display_name"]
 		}
 		if err := env.Write(ctx, MoveLine, []int64{l["id"].(int64)}, vals); err != nil {
 			return err
@@ -304,7 +309,7 @@ func postOne(ctx context.Context, env *orm.Env, id int64) error {
 	}
 	if !mc.isInvoice() && mc.currency == mc.companyCur {
 		// In the company's currency the amount in currency is the balance itself.
-		recs, err := env.SearchRead(ctx, MoveLine, seed.Dom("move_id", "=", id), []string{"balance", "amount_currency"}, orm.SearchOptions{})
+		recs, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "=", id), []string{"balance", "amount_currency"}, orm.SearchOptions{})
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ type openItem struct {
 }
 
 func openItems(ctx context.Context, env *orm.Env, ids []int64) ([]*openItem, error) {
-	recs, err := env.Read(ctx, MoveLine, ids, []string{"account_id", "partner_id", "move_id", "date", "amount_residual", "amount_residual_currency", "parent_state"})
+	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"account_id", "partner_id", "move_id", "date", "amount_residual", "amount_residual_currency", "parent_state"})
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func fullReconcile(ctx context.Context, env *orm.Env, ids []int64) error {
 	frontier := ids
 	for len(frontier) > 0 {
 		var next []int64
-		recs, err := env.Read(ctx, MoveLine, uniq(frontier), []string{"matched_debit_ids", "matched_credit_ids", "reconciled", "full_reconcile_id"})
+		recs, err := env.ReadValues(ctx, MoveLine, uniq(frontier), []string{"matched_debit_ids", "matched_credit_ids", "reconciled", "full_reconcile_id"})
 		if err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func fullReconcile(ctx context.Context, env *orm.Env, ids []int64) error {
 		if len(newPartials) == 0 {
 			break
 		}
-		prs, err := env.Read(ctx, Partial, newPartials, []string{"debit_move_id", "credit_move_id"})
+		prs, err := env.ReadValues(ctx, Partial, newPartials, []string{"debit_move_id", "credit_move_id"})
 		if err != nil {
 			return err
 		}

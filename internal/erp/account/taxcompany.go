@@ -12,7 +12,7 @@ import (
 // booked on its company's accounts, so another company's tax would post there.
 // env is the check's (the system); every line of ids is checked at once.
 func CheckTaxCompany(ctx context.Context, env *orm.Env, model, field string, ids []int64) error {
-	lines, err := env.Read(ctx, model, ids, []string{field, "company_id"})
+	lines, err := env.ReadValues(ctx, model, ids, []string{field, "company_id"})
 	if err != nil {
 		return err
 	}
@@ -23,7 +23,7 @@ func CheckTaxCompany(ctx context.Context, env *orm.Env, model, field string, ids
 	if len(taxIDs) == 0 {
 		return nil
 	}
-	taxes, err := env.Read(ctx, Tax, uniq(taxIDs), []string{"company_id", "name"})
+	taxes, err := env.ReadValues(ctx, Tax, uniq(taxIDs), []string{"company_id", "name"})
 	if err != nil {
 		return err
 	}

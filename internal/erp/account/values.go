@@ -46,7 +46,7 @@ func IDs(v any) []int64 {
 }
 
 func readOne(ctx context.Context, env *orm.Env, model string, id int64, fields ...string) (map[string]any, error) {
-	recs, err := env.Read(ctx, model, []int64{id}, fields)
+	recs, err := env.ReadValues(ctx, model, []int64{id}, fields)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func TaxSpecs(ctx context.Context, env *orm.Env, ids []int64) ([]TaxSpec, error)
 	out := make([]TaxSpec, 0, len(ids))
 	for _, id := range ids {
 		t, err := memo(ctx, "tax", id, func() (TaxSpec, error) {
-			recs, err := env.Sudo().Read(ctx, "account.tax", []int64{id}, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
+			recs, err := env.Sudo().ReadValues(ctx, "account.tax", []int64{id}, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
 			if err != nil {
 				return TaxSpec{}, err
 			}

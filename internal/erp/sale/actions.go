@@ -28,7 +28,7 @@ type orderInfo struct {
 }
 
 func loadOrders(ctx context.Context, env *orm.Env, ids []int64) ([]orderInfo, error) {
-	recs, err := env.Read(ctx, Order, ids, []string{"name", "state", "partner_id", "partner_invoice_id", "company_id", "currency_id", "payment_term_id", "user_id"})
+	recs, err := env.ReadValues(ctx, Order, ids, []string{"name", "state", "partner_id", "partner_invoice_id", "company_id", "currency_id", "payment_term_id", "user_id"})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func confirm(ctx context.Context, env *orm.Env, ids []int64, sig *Signature) err
 		if o.state != StateDraft && o.state != StateSent {
 			return refuse("%s is %s; only quotations can be confirmed", o.name, stateLabel(o.state))
 		}
-		lines, err := env.SearchRead(ctx, OrderLine, seed.Dom("order_id", "=", o.id), []string{"product_id"}, orm.SearchOptions{})
+		lines, err := env.SearchReadValues(ctx, OrderLine, seed.Dom("order_id", "=", o.id), []string{"product_id"}, orm.SearchOptions{})
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func confirm(ctx context.Context, env *orm.Env, ids []int64, sig *Signature) err
 			}
 		}
 		if len(products) > 0 {
-			ps, err := env.Sudo().Read(ctx, "product.product", uniq(products), []string{"active", "name"})
+			ps, err := env.Sudo().ReadValues(ctx, "product.product", uniq(products), []string{"active", "name"})
 			if err != nil {
 				return err
 			}
@@ -136,7 +136,7 @@ func Cancel(ctx context.Context, env *orm.Env, ids []int64) error {
 			return err
 		}
 		if len(invoices[o.id]) > 0 {
-			moves, err := env.Sudo().Read(ctx, account.Move, invoices[o.id], []string{"state", "name"})
+			moves, err := env.Sudo().ReadValues(ctx, account.Move, invoices[o.id], []string{"state", "name"})
 			if err != nil {
 				return err
 			}
@@ -231,7 +231,7 @@ func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, baseURL strin
 		if o.state != StateDraft && o.state != StateSent {
 			return nil, refuse("%s is %s; only quotations are sent", o.name, stateLabel(o.state))
 		}
-		p, err := env.Read(ctx, "res.partner", []int64{o.partner}, []string{"name", "email"})
+		p, err := env.ReadValues(ctx, "res.partner", []int64{o.partner}, []string{"name", "email"})
 		if err != nil {
 			return nil, err
 		}
@@ -300,7 +300,7 @@ func CreateInvoices(ctx context.Context, env *orm.Env, ids []int64, quantities m
 		default:
 			return nil, refuse("%s is a quotation; confirm it before invoicing", o.name)
 		}
-		lines, err := env.SearchRead(ctx, OrderLine, seed.Dom("order_id", "=", o.id),
+		lines, err := env.SearchReadValues(ctx, OrderLine, seed.Dom("order_id", "=", o.id),
 			[]string{"product_id", "name", "qty_to_invoice", "price_unit", "discount", "tax_id", "product_uom", "sequence"}, orm.SearchOptions{Order: "sequence, id"})
 		if err != nil {
 			return nil, err

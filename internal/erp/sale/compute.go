@@ -12,7 +12,7 @@ import (
 )
 
 func computeState(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	logs, err := env.SearchRead(ctx, OrderLog, seed.Dom("order_id", "in", ids), []string{"order_id", "state"}, orm.SearchOptions{Order: "id"})
+	logs, err := env.SearchReadValues(ctx, OrderLog, seed.Dom("order_id", "in", ids), []string{"order_id", "state"}, orm.SearchOptions{Order: "id"})
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ type orderTerms struct {
 }
 
 func loadTerms(ctx context.Context, env *orm.Env, orderIDs []int64) (map[int64]orderTerms, error) {
-	recs, err := env.Read(ctx, Order, orderIDs, []string{"currency_id", "company_id"})
+	recs, err := env.ReadValues(ctx, Order, orderIDs, []string{"currency_id", "company_id"})
 	if err != nil {
 		return nil, err
 	}
@@ -65,63 +65,87 @@ var lineFields = []string{"order_id", "product_uom_qty", "price_unit", "discount
 
 func linePrice(pick func(account.LineResult) *apd.Decimal) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		recs, err := env.Read(ctx, OrderLine, ids, lineFields)
+		res, err := orm.ComputeOnce(ctx, "sale.order.line prices", ids, func() (map[int64]account.LineResult, error) { return linePrices(ctx, env, ids) })
 		if err != nil {
 			return nil, err
 		}
-		var orders []int64
-		for _, r := range recs {
-			orders = append(orders, account.M2O(r["order_id"]))
-		}
-		terms, err := loadTerms(ctx, env, uniq(orders))
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[int64]any, len(ids))
-		for _, r := range recs {
-			in, err := lineInput(ctx, env, r)
-			if err != nil {
-				return nil, err
-			}
-			t := terms[account.M2O(r["order_id"])]
-			out[r["id"].(int64)] = pick(account.ComputeLine(in, t.digits, t.method))
+		out := make(map[int64]any, len(res))
+		for id, r := range res {
+			out[id] = pick(r)
 		}
 		return out, nil
 	}
 }
 
+func linePrices(ctx context.Context, env *orm.Env, ids []int64) (map[int64]account.LineResult, error) {
+	recs, err := env.ReadValues(ctx, OrderLine, ids, lineFields)
+	if err != nil {
+		return nil, err
+	}
+	var orders []int64
+	for _, r := range recs {
+		orders = append(orders, account.M2O(r["order_id"]))
+	}
+	terms, err := loadTerms(ctx, env, uniq(orders))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]account.LineResult, len(ids))
+	for _, r := range recs {
+		in, err := lineInput(ctx, env, r)
+		if err != nil {
+			return nil, err
+		}
+		t := terms[account.M2O(r["order_id"])]
+		out[r["id"].(int64)] = account.ComputeLine(in, t.digits, t.method)
+	}
+	return out, nil
+}
+
 func orderAmount(pick func(account.Totals) *apd.Decimal) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		terms, err := loadTerms(ctx, env, ids)
+		totals, err := orm.ComputeOnce(ctx, "sale.order amounts", ids, func() (map[int64]account.Totals, error) { return orderAmounts(ctx, env, ids) })
 		if err != nil {
 			return nil, err
-		}
-		recs, err := env.SearchRead(ctx, OrderLine, seed.Dom("order_id", "in", ids), lineFields, orm.SearchOptions{Order: "sequence, id"})
-		if err != nil {
-			return nil, err
-		}
-		inputs := map[int64][]account.LineInput{}
-		for _, r := range recs {
-			in, err := lineInput(ctx, env, r)
-			if err != nil {
-				return nil, err
-			}
-			o := account.M2O(r["order_id"])
-			inputs[o] = append(inputs[o], in)
 		}
 		out := make(map[int64]any, len(ids))
 		for _, id := range ids {
-			t := terms[id]
-			out[id] = pick(account.ComputeTotals(inputs[id], t.digits, t.method))
+			out[id] = pick(totals[id])
 		}
 		return out, nil
 	}
+}
+
+func orderAmounts(ctx context.Context, env *orm.Env, ids []int64) (map[int64]account.Totals, error) {
+	terms, err := loadTerms(ctx, env, ids)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := env.SearchReadValues(ctx, OrderLine, seed.Dom("order_id", "in", ids), lineFields, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
+		return nil, err
+	}
+	inputs := map[int64][]account.LineInput{}
+	for _, r := range recs {
+		in, err := lineInput(ctx, env, r)
+		if err != nil {
+			return nil, err
+		}
+		o := account.M2O(r["order_id"])
+		inputs[o] = append(inputs[o], in)
+	}
+	out := make(map[int64]account.Totals, len(ids))
+	for _, id := range ids {
+		t := terms[id]
+		out[id] = account.ComputeTotals(inputs[id], t.digits, t.method)
+	}
+	return out, nil
 }
 
 // computeQtyInvoiced adds the quantities of the order line on invoices that are
 // not cancelled, minus those on credit notes.
 func computeQtyInvoiced(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, OrderLine, ids, []string{"invoice_lines"})
+	recs, err := env.ReadValues(ctx, OrderLine, ids, []string{"invoice_lines"})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +153,7 @@ func computeQtyInvoiced(ctx context.Context, env *orm.Env, ids []int64) (map[int
 	for _, r := range recs {
 		total := money.Zero()
 		if lines := account.IDs(r["invoice_lines"]); len(lines) > 0 {
-			ls, err := env.Read(ctx, account.MoveLine, lines, []string{"quantity", "parent_state", "move_type"})
+			ls, err := env.ReadValues(ctx, account.MoveLine, lines, []string{"quantity", "parent_state", "move_type"})
 			if err != nil {
 				return nil, err
 			}
@@ -162,7 +186,7 @@ func floats(m map[int64]any) map[int64]any {
 }
 
 func computeQtyToInvoice(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	recs, err := env.Read(ctx, OrderLine, ids, []string{"product_uom_qty", "qty_invoiced", "state"})
+	recs, err := env.ReadValues(ctx, OrderLine, ids, []string{"product_uom_qty", "qty_invoiced", "state"})
 	if err != nil {
 		return nil, err
 	}
@@ -177,11 +201,11 @@ func computeQtyToInvoice(ctx context.Context, env *orm.Env, ids []int64) (map[in
 }
 
 func computeInvoiceStatus(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-	orders, err := env.Read(ctx, Order, ids, []string{"state"})
+	orders, err := env.ReadValues(ctx, Order, ids, []string{"state"})
 	if err != nil {
 		return nil, err
 	}
-	lines, err := env.SearchRead(ctx, OrderLine, seed.Dom("order_id", "in", ids), []string{"order_id", "qty_to_invoice", "qty_invoiced", "product_uom_qty"}, orm.SearchOptions{})
+	lines, err := env.SearchReadValues(ctx, OrderLine, seed.Dom("order_id", "in", ids), []string{"order_id", "qty_to_invoice", "qty_invoiced", "product_uom_qty"}, orm.SearchOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +237,7 @@ func computeInvoiceStatus(ctx context.Context, env *orm.Env, ids []int64) (map[i
 
 // invoicesOf returns the invoices and credit notes of orders, through their lines.
 func invoicesOf(ctx context.Context, env *orm.Env, ids []int64) (map[int64][]int64, error) {
-	lines, err := env.SearchRead(ctx, OrderLine, seed.Dom("order_id", "in", ids), []string{"order_id", "invoice_lines"}, orm.SearchOptions{})
+	lines, err := env.SearchReadValues(ctx, OrderLine, seed.Dom("order_id", "in", ids), []string{"order_id", "invoice_lines"}, orm.SearchOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +247,7 @@ func invoicesOf(ctx context.Context, env *orm.Env, ids []int64) (map[int64][]int
 		if len(il) == 0 {
 			continue
 		}
-		ls, err := env.Sudo().Read(ctx, account.MoveLine, il, []string{"move_id"})
+		ls, err := env.Sudo().ReadValues(ctx, account.MoveLine, il, []string{"move_id"})
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +301,7 @@ func uniq(ids []int64) []int64 {
 // mirrorOrder copies a field of the order onto its lines.
 func mirrorOrder(field string) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		lines, err := env.Read(ctx, OrderLine, ids, []string{"order_id"})
+		lines, err := env.ReadValues(ctx, OrderLine, ids, []string{"order_id"})
 		if err != nil {
 			return nil, err
 		}
@@ -285,7 +309,7 @@ func mirrorOrder(field string) orm.ComputeFunc {
 		for _, l := range lines {
 			orders = append(orders, account.M2O(l["order_id"]))
 		}
-		recs, err := env.Read(ctx, Order, uniq(orders), []string{field})
+		recs, err := env.ReadValues(ctx, Order, uniq(orders), []string{field})
 		if err != nil {
 			return nil, err
 		}

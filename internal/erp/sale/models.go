@@ -193,7 +193,7 @@ func orderLineModel() *orm.Model {
 }
 
 func checkLine(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, OrderLine, ids, []string{"product_uom_qty", "price_unit", "discount", "currency_id"})
+	recs, err := env.ReadValues(ctx, OrderLine, ids, []string{"product_uom_qty", "price_unit", "discount", "currency_id"})
 	if err != nil {
 		return err
 	}

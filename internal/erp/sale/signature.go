@@ -67,7 +67,7 @@ func ConfirmSigned(ctx context.Context, env *orm.Env, id int64, sig Signature) e
 // computeSignature mirrors one signature field of the latest signed history entry.
 func computeSignature(field string) orm.ComputeFunc {
 	return func(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
-		logs, err := env.SearchRead(ctx, OrderLog, seed.Dom("order_id", "in", ids, "signed_by", "!=", false),
+		logs, err := env.SearchReadValues(ctx, OrderLog, seed.Dom("order_id", "in", ids, "signed_by", "!=", false),
 			[]string{"order_id", field}, orm.SearchOptions{Order: "id"})
 		if err != nil {
 			return nil, err
