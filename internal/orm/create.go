@@ -43,12 +43,20 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 			return err
 		}
 		e.trackCreated(m, ids)
+		batched := e.batchedLinks(m, ids, rows)
 		for i, p := range rows {
 			for _, f := range m.Fields {
-				if cmds, ok := p.commands[f]; ok {
+				if cmds, ok := p.commands[f]; ok && batched[f] == nil {
 					if err := e.applyCommands(ctx, f, ids[i], cmds, depth); err != nil {
 						return err
 					}
+				}
+			}
+		}
+		for _, f := range m.Fields {
+			if b := batched[f]; b != nil {
+				if err := e.linkMany2many(ctx, f, b.ids, b.cmds); err != nil {
+					return err
 				}
 			}
 		}
@@ -81,6 +89,40 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 		return nil, err
 	}
 	return ids, nil
+}
+
+// linkBatch is the many2many commands of some records.
+type linkBatch struct {
+	ids  []int64
+	cmds [][]command
+}
+
+// batchedLinks picks the many2many fields whose commands, in every record that
+// has some, only set or add links: those are applied for all records at once.
+func (e *Env) batchedLinks(m *Model, ids []int64, rows []*preparedVals) map[*Field]*linkBatch {
+	out := map[*Field]*linkBatch{}
+	for _, f := range m.Fields {
+		if f.Type != Many2many {
+			continue
+		}
+		b := &linkBatch{}
+		for i, p := range rows {
+			cmds, ok := p.commands[f]
+			if !ok {
+				continue
+			}
+			if !setsLinksOnly(f, cmds) {
+				b = nil
+				break
+			}
+			b.ids = append(b.ids, ids[i])
+			b.cmds = append(b.cmds, cmds)
+		}
+		if b != nil && len(b.ids) > 0 {
+			out[f] = b
+		}
+	}
+	return out
 }
 
 // prepareCreate fills defaults, validates and converts every mapping, checks

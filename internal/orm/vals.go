@@ -24,6 +24,21 @@ type preparedVals struct {
 // allowed to the user) and converts the values. Many2one targets must exist and,
 // for a user, be visible: linking a record one cannot see would leak its name.
 func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op string) (*preparedVals, error) {
+	p, err := e.convertVals(ctx, m, vals, op)
+	if err != nil {
+		return nil, err
+	}
+	if op != opCreate {
+		if err := e.checkMany2oneTargets(ctx, m, []*preparedVals{p}); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// convertVals is prepareVals without the check of many2one targets, for a
+// caller that checks those of a whole batch at once.
+func (e *Env) convertVals(ctx context.Context, m *Model, vals map[string]any, op string) (*preparedVals, error) {
 	if len(vals) > len(m.fields) {
 		return nil, validationf(m.Name, "", "%d values given; the model has %d fields", len(vals), len(m.fields))
 	}
@@ -95,11 +110,6 @@ func (e *Env) prepareVals(ctx context.Context, m *Model, vals map[string]any, op
 		p.cols = append(p.cols, f)
 		p.params = append(p.params, contentParams[i])
 		p.changed[f.Name] = true
-	}
-	if op != opCreate {
-		if err := e.checkMany2oneTargets(ctx, m, []*preparedVals{p}); err != nil {
-			return nil, err
-		}
 	}
 	return p, nil
 }

@@ -3,6 +3,7 @@ package orm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,63 +38,147 @@ func (e *Env) write(ctx context.Context, m *Model, ids []int64, vals map[string]
 	if len(ids) == 0 {
 		return nil
 	}
+	return e.writeItems(ctx, m, []writeItem{{ids: ids, p: p}}, depth)
+}
+
+// WriteEach sets vals[i] on the record ids[i], all in one operation: as with
+// Write, nothing is written if any record is missing or outside the user's write
+// rules, and what depends on the records is recomputed, and the model's
+// constraints checked, once for all of them after every record is written
+// rather than once per record.
+func (e *Env) WriteEach(ctx context.Context, model string, ids []int64, vals []map[string]any) error {
+	m, err := e.reg.mustModel(model)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(vals) {
+		return validationf(m.Name, "", "%d records for %d sets of values", len(ids), len(vals))
+	}
+	unique, err := uniqueIDs(m.Name, ids)
+	if err != nil {
+		return err
+	}
+	if len(unique) != len(ids) {
+		return validationf(m.Name, "", "a record appears twice among the records to write")
+	}
+	if len(ids) > e.reg.limits.MaxLimit {
+		return validationf(m.Name, "", "writing %d records at once exceeds the limit of %d", len(ids), e.reg.limits.MaxLimit)
+	}
+	if err := e.checkAccess(ctx, m, opWrite); err != nil {
+		return err
+	}
+	items := make([]writeItem, len(ids))
+	batch := make([]*preparedVals, len(ids))
+	for i, id := range ids {
+		p, err := e.convertVals(ctx, m, vals[i], opWrite)
+		if err != nil {
+			return err
+		}
+		items[i] = writeItem{ids: []int64{id}, p: p}
+		batch[i] = p
+	}
+	if err := e.checkMany2oneTargets(ctx, m, batch); err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return e.writeItems(ctx, m, items, 0)
+}
+
+// writeItem is one set of prepared values for some records.
+type writeItem struct {
+	ids []int64
+	p   *preparedVals
+}
+
+// writeItems writes the items in one savepoint. Rules, the snapshot of what
+// depends on the records, recomputation and constraints run once for all of
+// them, over the union of the fields they change.
+func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth int) error {
+	var ids []int64
+	var cols []*Field
+	changed := map[string]bool{}
+	for _, it := range items {
+		ids = append(ids, it.ids...)
+		for _, f := range it.p.cols {
+			if !slices.Contains(cols, f) {
+				cols = append(cols, f)
+			}
+		}
+		for name := range it.p.changed {
+			changed[name] = true
+		}
+	}
 	return e.atomically(ctx, e.tracked(ctx, func() error {
 		if err := e.checkRules(ctx, m, ids, opWrite); err != nil {
 			return err
 		}
-		before, err := e.dependents(ctx, m, ids, p.changed)
+		before, err := e.dependents(ctx, m, ids, changed)
 		if err != nil {
 			return err
 		}
-		if err := e.trackBefore(ctx, m, ids, p.cols); err != nil {
+		if err := e.trackBefore(ctx, m, ids, cols); err != nil {
 			return err
 		}
-		if err := e.watchBegin(ctx, m, p.changed, false); err != nil {
+		if err := e.watchBegin(ctx, m, changed, false); err != nil {
 			return err
 		}
-		sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
-		args := []any{e.uidParam(), e.nowString()}
-		for i, f := range p.cols {
-			sets = append(sets, quote(f.Name)+" = ?")
-			args = append(args, p.params[i])
-		}
-		args = append(args, int64Args(ids)...)
-		q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" IN (%s)`, quote(m.Table), strings.Join(sets, ", "), placeholders(len(ids)))
-		if _, err := e.exec(ctx, q, args...); err != nil {
-			return e.dbError(m, opWrite, err)
-		}
-		for _, f := range m.Fields {
-			cmds, ok := p.commands[f]
-			if !ok {
-				continue
+		var binaries []binaryItem
+		for _, it := range items {
+			sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
+			args := []any{e.uidParam(), e.nowString()}
+			for i, f := range it.p.cols {
+				sets = append(sets, quote(f.Name)+" = ?")
+				args = append(args, it.p.params[i])
 			}
-			for _, id := range ids {
-				if err := e.applyCommands(ctx, f, id, cmds, depth); err != nil {
-					return err
+			args = append(args, int64Args(it.ids)...)
+			q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" IN (%s)`, quote(m.Table), strings.Join(sets, ", "), placeholders(len(it.ids)))
+			if _, err := e.exec(ctx, q, args...); err != nil {
+				return e.dbError(m, opWrite, err)
+			}
+			for _, f := range m.Fields {
+				cmds, ok := it.p.commands[f]
+				if !ok {
+					continue
+				}
+				if setsLinksOnly(f, cmds) {
+					same := make([][]command, len(it.ids))
+					for i := range same {
+						same[i] = cmds
+					}
+					if err := e.linkMany2many(ctx, f, it.ids, same); err != nil {
+						return err
+					}
+					continue
+				}
+				for _, id := range it.ids {
+					if err := e.applyCommands(ctx, f, id, cmds, depth); err != nil {
+						return err
+					}
+				}
+			}
+			for _, f := range m.Fields {
+				if data, ok := it.p.binaries[f]; ok {
+					for _, id := range it.ids {
+						binaries = append(binaries, binaryItem{id: id, field: f, data: data})
+					}
 				}
 			}
 		}
-		var items []binaryItem
-		for _, f := range m.Fields {
-			if data, ok := p.binaries[f]; ok {
-				for _, id := range ids {
-					items = append(items, binaryItem{id: id, field: f, data: data})
-				}
-			}
-		}
-		if err := e.storeBinaries(ctx, m, items, true, depth); err != nil {
+		if err := e.storeBinaries(ctx, m, binaries, true, depth); err != nil {
 			return err
 		}
-		if err := e.roundMonetary(ctx, m, ids, p.changed); err != nil {
+		if err := e.roundMonetary(ctx, m, ids, changed); err != nil {
 			return err
 		}
-		if err := e.afterChange(ctx, m, ids, p.changed, before); err != nil {
+		if err := e.afterChange(ctx, m, ids, changed, before); err != nil {
 			return err
 		}
 		if isAccessModel(m.Name) {
 			e.cache.reset()
 		}
-		if err := e.runChecks(ctx, m, ids, p.changed); err != nil {
+		if err := e.runChecks(ctx, m, ids, changed); err != nil {
 			return err
 		}
 		if m.Name == attachmentModel {

@@ -150,7 +150,13 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 	if partner == 0 {
 		partner = mc.partner
 	}
+	names, err := productNames(ctx, env, lines[moveID])
+	if err != nil {
+		return err
+	}
 	sumCur, sumBal := money.Zero(), money.Zero()
+	var lineIDs []int64
+	var lineVals []map[string]any
 	for i, l := range lines[moveID] {
 		cur := money.Mul(sign, totals.Lines[i].Subtotal)
 		bal := toCompany(cur, rate, mc.compDigits)
@@ -164,17 +170,16 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 			}
 			vals["account_id"] = acc
 		}
-		if Str(l["name"]) == "" && M2O(l["product_id"]) != 0 {
-			// The product's display name, read as Read names a many2one.
-			p, err := readOne(ctx, env.Sudo(), "product.product", M2O(l["product_id"]), "display_name")
-			if err != nil {
-				return err
-			}
-			vals["name"] = p["display_name"]
+		if name, ok := names[M2O(l["product_id"])]; ok && Str(l["name"]) == "" {
+			vals["name"] = name
 		}
-		if err := env.Write(ctx, MoveLine, []int64{l["id"].(int64)}, vals); err != nil {
-			return err
-		}
+		lineIDs = append(lineIDs, l["id"].(int64))
+		lineVals = append(lineVals, vals)
+	}
+	// One operation for every product line: the invoice's totals and checks
+	// follow once, not once per line.
+	if err := env.WriteEach(ctx, MoveLine, lineIDs, lineVals); err != nil {
+		return err
 	}
 	old, err := env.Search(ctx, MoveLine, seed.Dom("move_id", "=", moveID, "display_type", "in", []any{LineTax, LinePaymentTerm}), orm.SearchOptions{})
 	if err != nil {
@@ -235,18 +240,44 @@ func productIncome(ctx context.Context, env *orm.Env, product, fallback int64) (
 	if product == 0 {
 		return fallback, nil
 	}
-	p, err := readOne(ctx, env.Sudo(), "product.product", product, "product_tmpl_id")
-	if err != nil {
-		return 0, err
-	}
-	t, err := readOne(ctx, env.Sudo(), "product.template", M2O(p["product_tmpl_id"]), "property_account_income_id")
-	if err != nil {
-		return 0, err
-	}
-	if a := M2O(t["property_account_income_id"]); a != 0 {
-		return a, nil
+	a, err := memo(ctx, "product-income", product, func() (int64, error) {
+		p, err := readOne(ctx, env.Sudo(), "product.product", product, "product_tmpl_id")
+		if err != nil {
+			return 0, err
+		}
+		t, err := readOne(ctx, env.Sudo(), "product.template", M2O(p["product_tmpl_id"]), "property_account_income_id")
+		if err != nil {
+			return 0, err
+		}
+		return M2O(t["property_account_income_id"]), nil
+	})
+	if err != nil || a != 0 {
+		return a, err
 	}
 	return fallback, nil
+}
+
+// productNames returns the display names of the products of the lines that
+// have no label of their own, as Read names a many2one.
+func productNames(ctx context.Context, env *orm.Env, lines []map[string]any) (map[int64]any, error) {
+	var products []int64
+	for _, l := range lines {
+		if p := M2O(l["product_id"]); p != 0 && Str(l["name"]) == "" {
+			products = append(products, p)
+		}
+	}
+	out := map[int64]any{}
+	if len(products) == 0 {
+		return out, nil
+	}
+	recs, err := env.Sudo().ReadValues(ctx, "product.product", uniq(products), []string{"display_name"})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		out[r["id"].(int64)] = r["display_name"]
+	}
+	return out, nil
 }
 
 // touch writes nothing but the modification stamp, which proves (through the

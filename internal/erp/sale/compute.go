@@ -149,23 +149,33 @@ func computeQtyInvoiced(ctx context.Context, env *orm.Env, ids []int64) (map[int
 	if err != nil {
 		return nil, err
 	}
+	// The invoice lines of every order line, read at once.
+	var all []int64
+	for _, r := range recs {
+		all = append(all, account.IDs(r["invoice_lines"])...)
+	}
+	invLines := map[int64]map[string]any{}
+	if len(all) > 0 {
+		ls, err := env.ReadValues(ctx, account.MoveLine, uniq(all), []string{"quantity", "parent_state", "move_type"})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range ls {
+			invLines[l["id"].(int64)] = l
+		}
+	}
 	out := make(map[int64]any, len(ids))
 	for _, r := range recs {
 		total := money.Zero()
-		if lines := account.IDs(r["invoice_lines"]); len(lines) > 0 {
-			ls, err := env.ReadValues(ctx, account.MoveLine, lines, []string{"quantity", "parent_state", "move_type"})
-			if err != nil {
-				return nil, err
-			}
-			for _, l := range ls {
-				q := account.Dec(l["quantity"])
-				switch {
-				case l["parent_state"] == account.StateCancel:
-				case l["move_type"] == account.TypeRefund:
-					total = money.Sub(total, q)
-				default:
-					total = money.Add(total, q)
-				}
+		for _, id := range account.IDs(r["invoice_lines"]) {
+			l := invLines[id]
+			q := account.Dec(l["quantity"])
+			switch {
+			case l["parent_state"] == account.StateCancel:
+			case l["move_type"] == account.TypeRefund:
+				total = money.Sub(total, q)
+			default:
+				total = money.Add(total, q)
 			}
 		}
 		out[r["id"].(int64)] = total.Text('f')

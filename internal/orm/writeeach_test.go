@@ -1,0 +1,131 @@
+package orm
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cockroachdb/apd/v3"
+
+	"github.com/instant-erp/instanterp/internal/store"
+	"github.com/instant-erp/instanterp/internal/store/storetest"
+)
+
+func TestWriteEachWritesEachRecordAndRecomputesOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		passes := 0
+		reg := sheetRegistry(t, &passes)
+		db := e.Open(t)
+		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
+			t.Fatal(err)
+		}
+		if err := reg.Migrate(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
+		d := &testDB{t: t, db: db, reg: reg}
+		sheet := d.create("test.sheet", map[string]any{"name": "A", "line_ids": []any{
+			[]any{0, 0, map[string]any{"qty": 1}}, []any{0, 0, map[string]any{"qty": 1}}, []any{0, 0, map[string]any{"qty": 1}},
+		}})
+		d.sudo(func(ctx context.Context, env *Env) error {
+			lines, err := env.Search(ctx, "test.sheet.line", mustDomain([]any{[]any{"sheet_id", "=", sheet}}), SearchOptions{Order: "id"})
+			if err != nil {
+				return err
+			}
+			passes = 0
+			if err := env.WriteEach(ctx, "test.sheet.line", lines, []map[string]any{{"qty": 2}, {"qty": 4}, {"qty": 8}}); err != nil {
+				return err
+			}
+			if passes != 1 {
+				t.Errorf("%d passes over the lines for one WriteEach, want 1", passes)
+			}
+			recs, err := env.ReadValues(ctx, "test.sheet.line", lines, []string{"qty"})
+			if err != nil {
+				return err
+			}
+			for i, want := range []int64{2, 4, 8} {
+				if recs[i]["qty"] != want {
+					t.Errorf("line %d: qty %v, want %d", i, recs[i]["qty"], want)
+				}
+			}
+			s, err := env.ReadValues(ctx, "test.sheet", []int64{sheet}, []string{"total"})
+			if err != nil {
+				return err
+			}
+			if s[0]["total"] != int64(14) {
+				t.Errorf("total %v, want 14", s[0]["total"])
+			}
+			return nil
+		})
+	})
+}
+
+func TestWriteEachRefusesAsWriteDoes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := openTestDB(t, e)
+		ids := seedPartners(t, d)
+		users := d.group("test.users")
+		d.acl("test.partner", users, "rw")
+		d.rule("test.partner", "[('name', '!=', 'carol')]", users)
+		as := Identity{UID: 0, GroupIDs: []int64{users}}
+		alice, carol := ids["alice"], ids["carol"]
+		cases := []struct {
+			name string
+			ids  []int64
+			vals []map[string]any
+			want func(error) bool
+		}{
+			{"fewer values than records", []int64{alice, carol}, []map[string]any{{"score": 5}}, isValidation},
+			{"a record twice", []int64{alice, alice}, []map[string]any{{"score": 5}, {"score": 6}}, isValidation},
+			{"a record outside the rules", []int64{alice, carol}, []map[string]any{{"score": 5}, {"score": 6}}, isAccess},
+			{"a missing record", []int64{alice, 999999}, []map[string]any{{"score": 5}, {"score": 6}}, isMissing},
+			{"a field of another group", []int64{alice}, []map[string]any{{"salary": 5}}, isAccess},
+		}
+		for _, c := range cases {
+			err := d.run(as, false, func(ctx context.Context, env *Env) error {
+				return env.WriteEach(ctx, "test.partner", c.ids, c.vals)
+			})
+			if !c.want(err) {
+				t.Errorf("%s: got %v", c.name, err)
+			}
+		}
+		d.sudo(func(ctx context.Context, env *Env) error {
+			recs, err := env.ReadValues(ctx, "test.partner", []int64{alice}, []string{"score"})
+			if err != nil {
+				return err
+			}
+			if recs[0]["score"] != int64(1) {
+				t.Errorf("alice's score is %v after refused writes, want 1", recs[0]["score"])
+			}
+			return nil
+		})
+	})
+}
+
+func TestWriteEachChecksConstraintsOnTheWholeChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := openTestDB(t, e)
+		p := d.create("test.partner", map[string]any{"name": "P"})
+		o := d.create("test.order", map[string]any{"name": "O", "partner_id": p, "line_ids": []any{
+			[]any{0, 0, map[string]any{"amount": "1"}}, []any{0, 0, map[string]any{"amount": "2"}},
+		}})
+		err := d.run(Identity{}, true, func(ctx context.Context, env *Env) error {
+			lines, err := env.Search(ctx, "test.order.line", mustDomain([]any{[]any{"order_id", "=", o}}), SearchOptions{Order: "id"})
+			if err != nil {
+				return err
+			}
+			return env.WriteEach(ctx, "test.order.line", lines, []map[string]any{{"amount": "5"}, {"amount": "-1"}})
+		})
+		if !isValidation(err) {
+			t.Fatalf("a negative amount: got %v, want a ValidationError", err)
+		}
+		d.sudo(func(ctx context.Context, env *Env) error {
+			recs, err := env.ReadValues(ctx, "test.order", []int64{o}, []string{"total"})
+			if err != nil {
+				return err
+			}
+			if got, ok := recs[0]["total"].(*apd.Decimal); !ok || got.Cmp(apd.New(3, 0)) != 0 {
+				t.Errorf("total %v after the refused change, want 3", got)
+			}
+			return nil
+		})
+	})
+}
