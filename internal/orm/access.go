@@ -21,13 +21,15 @@ const (
 // accessCache remembers, for one Env, the answers of ir.model.access, ir.rule and
 // the user's group xml ids. Writing any of those models clears it.
 type accessCache struct {
-	acl       map[string]bool
-	rules     map[string]domain.Domain
-	groupKeys map[string]bool
+	acl         map[string]bool // model and operation granted
+	aclLoaded   map[string]bool // operations whose grants acl holds
+	rules       map[string]domain.Domain
+	rulesLoaded map[string]bool // operations whose rules, of every model, rules holds
+	groupKeys   map[string]bool
 }
 
 func newAccessCache() *accessCache {
-	return &accessCache{acl: map[string]bool{}, rules: map[string]domain.Domain{}}
+	return &accessCache{acl: map[string]bool{}, aclLoaded: map[string]bool{}, rules: map[string]domain.Domain{}, rulesLoaded: map[string]bool{}}
 }
 
 func (c *accessCache) reset() { *c = *newAccessCache() }
@@ -61,27 +63,45 @@ func (e *Env) checkAccess(ctx context.Context, m *Model, op string) error {
 	if e.su {
 		return nil
 	}
-	key := m.Name + "\x00" + op
-	allowed, ok := e.cache.acl[key]
-	if !ok {
-		args := []any{m.Name, e.d.boolParam(true), e.d.boolParam(true)}
-		groups := `a."group_id" IS NULL`
-		if len(e.id.GroupIDs) > 0 {
-			groups = `(a."group_id" IS NULL OR a."group_id" IN (` + placeholders(len(e.id.GroupIDs)) + `))`
-			args = append(args, int64Args(e.id.GroupIDs)...)
-		}
-		q := `SELECT COUNT(*) FROM "ir_model_access" a JOIN "ir_model" m ON m."id" = a."model_id"
-WHERE m."model" = ? AND a."active" = ? AND a.` + permColumn(op) + ` = ? AND ` + groups
-		var n int64
-		if err := e.tx.QueryRowContext(ctx, e.rb.Rebind(q), args...).Scan(&n); err != nil {
+	if !e.cache.aclLoaded[op] {
+		if err := e.loadAccess(ctx, op); err != nil {
 			return fmt.Errorf("check access to %s: %w", m.Name, err)
 		}
-		allowed = n > 0
-		e.cache.acl[key] = allowed
 	}
+	allowed := e.cache.acl[m.Name+"\x00"+op]
 	if !allowed {
 		return &AccessError{Model: m.Name, Operation: op, reason: "no access right grants it to your groups"}
 	}
+	return nil
+}
+
+// loadAccess reads, in one query, the models ir.model.access lets the user
+// reach for op: an Env touches many models, and asking model by model cost a
+// query each.
+func (e *Env) loadAccess(ctx context.Context, op string) error {
+	args := []any{e.d.boolParam(true), e.d.boolParam(true)}
+	groups := `a."group_id" IS NULL`
+	if len(e.id.GroupIDs) > 0 {
+		groups = `(a."group_id" IS NULL OR a."group_id" IN (` + placeholders(len(e.id.GroupIDs)) + `))`
+		args = append(args, int64Args(e.id.GroupIDs)...)
+	}
+	rows, err := e.query(ctx, `SELECT DISTINCT m."model" FROM "ir_model_access" a JOIN "ir_model" m ON m."id" = a."model_id"
+WHERE a."active" = ? AND a.`+permColumn(op)+` = ? AND `+groups, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var model string
+		if err := rows.Scan(&model); err != nil {
+			return err
+		}
+		e.cache.acl[model+"\x00"+op] = true
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	e.cache.aclLoaded[op] = true
 	return nil
 }
 
@@ -92,11 +112,19 @@ func (e *Env) ruleDomain(ctx context.Context, m *Model, op string) (domain.Domai
 	if e.su {
 		return domain.Domain{}, nil
 	}
-	key := m.Name + "\x00" + op
-	if d, ok := e.cache.rules[key]; ok {
-		return d, nil
+	if !e.cache.rulesLoaded[op] {
+		if err := e.loadRules(ctx, op); err != nil {
+			return domain.Domain{}, fmt.Errorf("load record rules of %s: %w", m.Name, err)
+		}
 	}
-	args := []any{m.Name, e.d.boolParam(true), e.d.boolParam(true)}
+	// A model without rules has none in the cache: the zero Domain.
+	return e.cache.rules[m.Name+"\x00"+op], nil
+}
+
+// loadRules reads, in one query, the record rules of every model for op that
+// apply to the user, and combines them per model as ruleDomain describes.
+func (e *Env) loadRules(ctx context.Context, op string) error {
+	args := []any{e.d.boolParam(true), e.d.boolParam(true)}
 	mine := "FALSE"
 	if !e.d.postgres() {
 		mine = "0"
@@ -105,17 +133,18 @@ func (e *Env) ruleDomain(ctx context.Context, m *Model, op string) (domain.Domai
 		mine = `EXISTS (SELECT 1 FROM "rule_group_rel" g WHERE g."rule_group_id" = r."id" AND g."group_id" IN (` + placeholders(len(e.id.GroupIDs)) + `))`
 		args = append(args, int64Args(e.id.GroupIDs)...)
 	}
-	q := `SELECT r."id", r."domain_force",
+	q := `SELECT m."model", r."id", r."domain_force",
   EXISTS (SELECT 1 FROM "rule_group_rel" g WHERE g."rule_group_id" = r."id")
 FROM "ir_rule" r JOIN "ir_model" m ON m."id" = r."model_id"
-WHERE m."model" = ? AND r."active" = ? AND r.` + permColumn(op) + ` = ?
+WHERE r."active" = ? AND r.` + permColumn(op) + ` = ?
   AND (NOT EXISTS (SELECT 1 FROM "rule_group_rel" g WHERE g."rule_group_id" = r."id") OR ` + mine + `)
-ORDER BY r."id"`
+ORDER BY m."model", r."id"`
 	rows, err := e.query(ctx, q, args...)
 	if err != nil {
-		return domain.Domain{}, fmt.Errorf("load record rules of %s: %w", m.Name, err)
+		return err
 	}
 	type rule struct {
+		model  string
 		id     int64
 		src    *string
 		global bool
@@ -124,40 +153,48 @@ ORDER BY r."id"`
 	for rows.Next() {
 		var r rule
 		var hasGroups any
-		if err := rows.Scan(&r.id, &r.src, &hasGroups); err != nil {
+		if err := rows.Scan(&r.model, &r.id, &r.src, &hasGroups); err != nil {
 			rows.Close()
-			return domain.Domain{}, fmt.Errorf("load record rules of %s: %w", m.Name, err)
+			return err
 		}
 		r.global = !truthy(hasGroups)
 		rules = append(rules, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return domain.Domain{}, fmt.Errorf("load record rules of %s: %w", m.Name, err)
+		return err
 	}
-	var globals, groups []domain.Domain
-	for _, r := range rules {
-		src := "[]"
-		if r.src != nil && *r.src != "" {
-			src = *r.src
+	names := e.ruleNames()
+	for start := 0; start < len(rules); {
+		end := start
+		for end < len(rules) && rules[end].model == rules[start].model {
+			end++
 		}
-		d, err := domain.Parse(src, e.ruleNames(), e.reg.limits.Domain)
-		if err != nil {
-			// A broken rule must never widen access: it matches nothing.
-			d, _ = domain.FromNode(domain.False, e.reg.limits.Domain)
+		var globals, groups []domain.Domain
+		for _, r := range rules[start:end] {
+			src := "[]"
+			if r.src != nil && *r.src != "" {
+				src = *r.src
+			}
+			d, err := domain.Parse(src, names, e.reg.limits.Domain)
+			if err != nil {
+				// A broken rule must never widen access: it matches nothing.
+				d, _ = domain.FromNode(domain.False, e.reg.limits.Domain)
+			}
+			if r.global {
+				globals = append(globals, d)
+			} else {
+				groups = append(groups, d)
+			}
 		}
-		if r.global {
-			globals = append(globals, d)
-		} else {
-			groups = append(groups, d)
+		if len(groups) > 0 {
+			globals = append(globals, domain.OrAll(groups...))
 		}
+		e.cache.rules[rules[start].model+"\x00"+op] = domain.AndAll(globals...)
+		start = end
 	}
-	if len(groups) > 0 {
-		globals = append(globals, domain.OrAll(groups...))
-	}
-	d := domain.AndAll(globals...)
-	e.cache.rules[key] = d
-	return d, nil
+	e.cache.rulesLoaded[op] = true
+	return nil
 }
 
 func truthy(v any) bool {

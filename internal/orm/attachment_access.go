@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/instant-erp/instanterp/internal/domain"
 )
 
 // attachmentAccess compiles Odoo's rule for ir.attachment: a file follows the
@@ -21,9 +19,8 @@ func (e *Env) attachmentAccess(ctx context.Context, c *compiler, alias, op strin
 	if op == opRead {
 		parentOp = opRead
 	}
-	if err := e.loadAccessOf(ctx, parentOp); err != nil {
-		return "", err
-	}
+	// checkAccess and ruleDomain load the rights and rules of every model for
+	// the operation at once: deciding over all models costs two queries.
 	var open []any
 	var restricted []*Model
 	for _, m := range e.reg.Models() {
@@ -76,58 +73,4 @@ func (e *Env) attachmentAccess(ctx context.Context, c *compiler, alias, op strin
 	}
 	b.WriteString(")))")
 	return b.String(), nil
-}
-
-// loadAccessOf answers the access rights of every model for op with one query
-// and the record rules with another, so that deciding over all models at once
-// (as attachments need) costs two queries, not two per model.
-func (e *Env) loadAccessOf(ctx context.Context, op string) error {
-	key := "\x00all\x00" + op
-	if e.cache.acl[key] {
-		return nil
-	}
-	args := []any{e.d.boolParam(true), e.d.boolParam(true)}
-	groups := `a."group_id" IS NULL`
-	if len(e.id.GroupIDs) > 0 {
-		groups = `(a."group_id" IS NULL OR a."group_id" IN (` + placeholders(len(e.id.GroupIDs)) + `))`
-		args = append(args, int64Args(e.id.GroupIDs)...)
-	}
-	granted, err := e.modelNames(ctx, `SELECT DISTINCT m."model" FROM "ir_model_access" a JOIN "ir_model" m ON m."id" = a."model_id"
-WHERE a."active" = ? AND a.`+permColumn(op)+` = ? AND `+groups, args...)
-	if err != nil {
-		return fmt.Errorf("load access rights: %w", err)
-	}
-	ruled, err := e.modelNames(ctx, `SELECT DISTINCT m."model" FROM "ir_rule" r JOIN "ir_model" m ON m."id" = r."model_id"
-WHERE r."active" = ? AND r.`+permColumn(op)+` = ?`, e.d.boolParam(true), e.d.boolParam(true))
-	if err != nil {
-		return fmt.Errorf("load record rules: %w", err)
-	}
-	for _, m := range e.reg.Models() {
-		k := m.Name + "\x00" + op
-		if _, ok := e.cache.acl[k]; !ok {
-			e.cache.acl[k] = granted[m.Name]
-		}
-		if _, ok := e.cache.rules[k]; !ok && !ruled[m.Name] {
-			e.cache.rules[k] = domain.Domain{}
-		}
-	}
-	e.cache.acl[key] = true
-	return nil
-}
-
-func (e *Env) modelNames(ctx context.Context, q string, args ...any) (map[string]bool, error) {
-	rows, err := e.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out[name] = true
-	}
-	return out, rows.Err()
 }
