@@ -264,6 +264,9 @@ func (e *Env) storeComputed(ctx context.Context, f *Field, ids []int64, vals map
 		}
 		g.ids = append(g.ids, id)
 	}
+	if len(groups) > 1 && f.Type != Binary {
+		return e.storeEach(ctx, f, ids, vals)
+	}
 	for _, g := range groups {
 		for start := 0; start < len(g.ids); start += linkCheckChunk {
 			end := min(start+linkCheckChunk, len(g.ids))
@@ -271,6 +274,37 @@ func (e *Env) storeComputed(ctx context.Context, f *Field, ids []int64, vals map
 			if _, err := e.exec(ctx, q, append([]any{g.param}, int64Args(g.ids[start:end])...)...); err != nil {
 				return e.dbError(f.model, opWrite, err)
 			}
+		}
+	}
+	return nil
+}
+
+// storeEach writes records' own computed values (amounts of lines, say) with
+// one UPDATE choosing each record's value by its id.
+func (e *Env) storeEach(ctx context.Context, f *Field, ids []int64, vals map[int64]any) error {
+	// Each value is cast to the column's type: PostgreSQL infers none inside CASE.
+	value := "?"
+	if e.d.postgres() {
+		value = "CAST(? AS " + e.d.columnType(f) + ")"
+	}
+	per := min(linkCheckChunk, e.d.maxParams()/3)
+	for start := 0; start < len(ids); start += per {
+		chunk := ids[start:min(start+per, len(ids))]
+		var q strings.Builder
+		fmt.Fprintf(&q, `UPDATE %s SET %s = CASE "id"`, quote(f.model.Table), quote(f.Name))
+		args := make([]any, 0, 3*len(chunk))
+		for _, id := range chunk {
+			param, err := e.d.toColumn(f, vals[id])
+			if err != nil {
+				return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
+			}
+			q.WriteString(" WHEN ? THEN " + value)
+			args = append(args, id, param)
+		}
+		fmt.Fprintf(&q, ` END WHERE "id" IN (%s)`, placeholders(len(chunk)))
+		args = append(args, int64Args(chunk)...)
+		if _, err := e.exec(ctx, q.String(), args...); err != nil {
+			return e.dbError(f.model, opWrite, err)
 		}
 	}
 	return nil

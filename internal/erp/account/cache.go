@@ -15,7 +15,8 @@ type lookups struct {
 
 type lookupsKey struct{}
 
-// WithLookups returns ctx carrying a fresh memo; actions call it on entry.
+// WithLookups returns ctx carrying a fresh memo; actions and computations call
+// it on entry (a ctx that already carries one keeps it).
 func WithLookups(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(lookupsKey{}).(*lookups); ok {
 		return ctx

@@ -182,6 +182,7 @@ func productLines(ctx context.Context, env *orm.Env, moveIDs []int64) (map[int64
 }
 
 func moveAmounts(ctx context.Context, env *orm.Env, ids []int64) (map[int64]Totals, error) {
+	ctx = WithLookups(ctx) // currencies, companies and taxes read once per computation
 	moves, err := loadMoves(ctx, env, ids)
 	if err != nil {
 		return nil, err
@@ -384,6 +385,7 @@ func linePriceField(pick func(LineResult) *apd.Decimal) orm.ComputeFunc {
 // linePrices computes the amounts of journal items; those that are not
 // product lines get nil.
 func linePrices(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*LineResult, error) {
+	ctx = WithLookups(ctx) // currencies, companies and taxes read once per computation
 	recs, err := env.ReadValues(ctx, MoveLine, ids, []string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "display_type"})
 	if err != nil {
 		return nil, err

@@ -99,23 +99,38 @@ func roundingMethod(ctx context.Context, env *orm.Env, companyID int64) (string,
 	return RoundPerLine, nil
 }
 
-// TaxSpecs reads taxes for computation.
+// TaxSpecs reads taxes for computation, those not yet memoised in one query.
 func TaxSpecs(ctx context.Context, env *orm.Env, ids []int64) ([]TaxSpec, error) {
-	out := make([]TaxSpec, 0, len(ids))
+	l, _ := ctx.Value(lookupsKey{}).(*lookups)
+	known := make(map[int64]TaxSpec, len(ids))
+	var missing []int64
 	for _, id := range ids {
-		t, err := memo(ctx, "tax", id, func() (TaxSpec, error) {
-			recs, err := env.Sudo().ReadValues(ctx, "account.tax", []int64{id}, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
-			if err != nil {
-				return TaxSpec{}, err
+		if l != nil {
+			if t, ok := l.values[fmt.Sprintf("tax/%d", id)]; ok {
+				known[id] = t.(TaxSpec)
+				continue
 			}
-			r := recs[0]
-			return TaxSpec{ID: id, Name: Str(r["name"]), AmountType: Str(r["amount_type"]), Amount: Dec(r["amount"]),
-				PriceInclude: r["price_include"] == true, AccountID: M2O(r["account_id"]), Sequence: r["sequence"].(int64)}, nil
-		})
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) > 0 {
+		recs, err := env.Sudo().ReadValues(ctx, "account.tax", missing, []string{"name", "amount_type", "amount", "price_include", "account_id", "sequence"})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		for _, r := range recs {
+			id := r["id"].(int64)
+			t := TaxSpec{ID: id, Name: Str(r["name"]), AmountType: Str(r["amount_type"]), Amount: Dec(r["amount"]),
+				PriceInclude: r["price_include"] == true, AccountID: M2O(r["account_id"]), Sequence: r["sequence"].(int64)}
+			known[id] = t
+			if l != nil {
+				l.values[fmt.Sprintf("tax/%d", id)] = t
+			}
+		}
+	}
+	out := make([]TaxSpec, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, known[id])
 	}
 	return out, nil
 }

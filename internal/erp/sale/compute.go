@@ -78,6 +78,7 @@ func linePrice(pick func(account.LineResult) *apd.Decimal) orm.ComputeFunc {
 }
 
 func linePrices(ctx context.Context, env *orm.Env, ids []int64) (map[int64]account.LineResult, error) {
+	ctx = account.WithLookups(ctx) // currencies, companies and taxes read once per computation
 	recs, err := env.ReadValues(ctx, OrderLine, ids, lineFields)
 	if err != nil {
 		return nil, err
@@ -117,6 +118,7 @@ func orderAmount(pick func(account.Totals) *apd.Decimal) orm.ComputeFunc {
 }
 
 func orderAmounts(ctx context.Context, env *orm.Env, ids []int64) (map[int64]account.Totals, error) {
+	ctx = account.WithLookups(ctx) // currencies, companies and taxes read once per computation
 	terms, err := loadTerms(ctx, env, ids)
 	if err != nil {
 		return nil, err
