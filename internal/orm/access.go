@@ -316,25 +316,43 @@ func (e *Env) checkRules(ctx context.Context, m *Model, ids []int64, op string) 
 		return nil
 	}
 	in, inArgs := idsIn(`t."id"`, ids)
-	existing, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE `+in, inArgs...)
+	c := e.newCompiler(ctx, false)
+	where, err := e.ruleCondition(ctx, c, m, "t", op)
 	if err != nil {
 		return err
+	}
+	if where == "" {
+		existing, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE `+in, inArgs...)
+		if err != nil {
+			return err
+		}
+		if len(existing) != len(ids) {
+			return &MissingError{Model: m.Name, IDs: difference(ids, existing)}
+		}
+		return nil
+	}
+	// One query tells the missing records from the forbidden ones.
+	rows, err := e.query(ctx, `SELECT t."id", CASE WHEN `+where+` THEN 1 ELSE 0 END FROM `+quote(m.Table)+` t WHERE `+in, append(c.args, inArgs...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var existing, allowed []int64
+	for rows.Next() {
+		var id, ok int64
+		if err := rows.Scan(&id, &ok); err != nil {
+			return fmt.Errorf("check rules of %s: %w", m.Name, err)
+		}
+		existing = append(existing, id)
+		if ok == 1 {
+			allowed = append(allowed, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check rules of %s: %w", m.Name, err)
 	}
 	if len(existing) != len(ids) {
 		return &MissingError{Model: m.Name, IDs: difference(ids, existing)}
-	}
-	if e.su {
-		return nil
-	}
-	c := e.newCompiler(ctx, false)
-	c.args = inArgs
-	where, err := e.ruleCondition(ctx, c, m, "t", op)
-	if err != nil || where == "" {
-		return err
-	}
-	allowed, err := e.queryIDs(ctx, `SELECT t."id" FROM `+quote(m.Table)+` t WHERE `+in+` AND `+where, c.args...)
-	if err != nil {
-		return err
 	}
 	if len(allowed) != len(ids) {
 		return &AccessError{Model: m.Name, Operation: op, IDs: difference(ids, allowed)}
