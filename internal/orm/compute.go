@@ -154,6 +154,12 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		slices.Sort(want)
 		key := f.model.Table + idsKey(want)
 		ids, ok := existing[key]
+		if round > 0 {
+			// These records were found, through foreign keys, after the
+			// previous round stored its values, and a round deletes nothing.
+			// Those of the first round may have been deleted since.
+			ids, ok = want, true
+		}
 		if !ok {
 			in, inArgs := idsIn(`"id"`, want)
 			var err error
