@@ -106,11 +106,11 @@ func TestStoredComputedValuesOfEachRecordInOneStatement(t *testing.T) {
 					t.Errorf("after the write, record %d c_integer = %v", i, r["c_integer"])
 				}
 			}
-			// Savepoint and release, the rule check, 4 UPDATEs of n, the lookup
+			// Savepoint and release, the rule check, one UPDATE of n, the lookup
 			// of the records to recompute, per field one read and one UPDATE,
-			// and the read above: 23. One UPDATE per record and field would be 44.
-			if n := env.Statements() - start; n > 23 {
-				t.Errorf("writing 4 records with 7 computed fields took %d statements, want at most 23", n)
+			// and the read above: 20. One UPDATE per record and field would be 44.
+			if n := env.Statements() - start; n > 20 {
+				t.Errorf("writing 4 records with 7 computed fields took %d statements, want at most 20", n)
 			}
 			return nil
 		})

@@ -124,19 +124,11 @@ func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth
 		if err := e.watchBegin(ctx, m, changed, false); err != nil {
 			return err
 		}
+		if err := e.updateItems(ctx, m, items); err != nil {
+			return err
+		}
 		var binaries []binaryItem
 		for _, it := range items {
-			sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
-			args := []any{e.uidParam(), e.nowString()}
-			for i, f := range it.p.cols {
-				sets = append(sets, quote(f.Name)+" = ?")
-				args = append(args, it.p.params[i])
-			}
-			args = append(args, int64Args(it.ids)...)
-			q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" IN (%s)`, quote(m.Table), strings.Join(sets, ", "), placeholders(len(it.ids)))
-			if _, err := e.exec(ctx, q, args...); err != nil {
-				return e.dbError(m, opWrite, err)
-			}
 			for _, f := range m.Fields {
 				cmds, ok := it.p.commands[f]
 				if !ok {
@@ -187,6 +179,88 @@ func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth
 		}
 		return nil
 	}))
+}
+
+// updateItems sets the columns of the items. Consecutive items setting the
+// same columns (the lines of one invoice, say) share one UPDATE that chooses
+// each record's values by its id.
+func (e *Env) updateItems(ctx context.Context, m *Model, items []writeItem) error {
+	for start := 0; start < len(items); {
+		end := start + 1
+		for end < len(items) && slices.Equal(items[end].p.cols, items[start].p.cols) {
+			end++
+		}
+		var err error
+		if end-start == 1 {
+			err = e.updateItem(ctx, m, items[start])
+		} else {
+			err = e.updateEach(ctx, m, items[start:end])
+		}
+		if err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+func (e *Env) updateItem(ctx context.Context, m *Model, it writeItem) error {
+	sets := []string{`"write_uid" = ?`, `"write_date" = ?`}
+	args := []any{e.uidParam(), e.nowString()}
+	for i, f := range it.p.cols {
+		sets = append(sets, quote(f.Name)+" = ?")
+		args = append(args, it.p.params[i])
+	}
+	args = append(args, int64Args(it.ids)...)
+	q := fmt.Sprintf(`UPDATE %s SET %s WHERE "id" IN (%s)`, quote(m.Table), strings.Join(sets, ", "), placeholders(len(it.ids)))
+	if _, err := e.exec(ctx, q, args...); err != nil {
+		return e.dbError(m, opWrite, err)
+	}
+	return nil
+}
+
+// updateEach writes items setting the same columns with one UPDATE per chunk
+// of records: each column is a CASE on the id.
+func (e *Env) updateEach(ctx context.Context, m *Model, items []writeItem) error {
+	cols := items[0].p.cols
+	type rec struct {
+		id     int64
+		params []any
+	}
+	var recs []rec
+	for _, it := range items {
+		for _, id := range it.ids {
+			recs = append(recs, rec{id: id, params: it.p.params})
+		}
+	}
+	per := max(1, min(maxRowsPerInsert, (e.d.maxParams()-2)/(2*len(cols)+1)))
+	for start := 0; start < len(recs); start += per {
+		chunk := recs[start:min(start+per, len(recs))]
+		var q strings.Builder
+		fmt.Fprintf(&q, `UPDATE %s SET "write_uid" = ?, "write_date" = ?`, quote(m.Table))
+		args := []any{e.uidParam(), e.nowString()}
+		for i, f := range cols {
+			// PostgreSQL infers no type inside CASE: each value is cast to the column's.
+			value := "?"
+			if e.d.postgres() {
+				value = "CAST(? AS " + e.d.columnType(f) + ")"
+			}
+			fmt.Fprintf(&q, `, %s = CASE "id"`, quote(f.Name))
+			for _, r := range chunk {
+				q.WriteString(" WHEN ? THEN " + value)
+				args = append(args, r.id, r.params[i])
+			}
+			q.WriteString(" END")
+		}
+		fmt.Fprintf(&q, ` WHERE "id" IN (%s)`, placeholders(len(chunk)))
+		for _, r := range chunk {
+			args = append(args, r.id)
+		}
+		if _, err := e.exec(ctx, q.String(), args...); err != nil {
+			return e.dbError(m, opWrite, err)
+		}
+	}
+	return nil
 }
 
 // Unlink deletes the records. If any is missing or outside the user's delete

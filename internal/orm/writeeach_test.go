@@ -129,3 +129,56 @@ func TestWriteEachChecksConstraintsOnTheWholeChange(t *testing.T) {
 		})
 	})
 }
+
+func TestWriteEachSetsEveryColumnTypeRecordByRecord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := openTestDB(t, e)
+		co := d.create("test.company", map[string]any{"name": "Acme"})
+		a := d.create("test.partner", map[string]any{"name": "A"})
+		b := d.create("test.partner", map[string]any{"name": "B", "company_id": co, "email": "b@x.org"})
+		fields := []string{"name", "email", "is_company", "company_id", "score", "ratio", "credit", "birthday", "seen_at", "kind"}
+		vals := []map[string]any{
+			{"name": "A2", "email": "a@x.org", "is_company": true, "company_id": co, "score": 3, "ratio": 0.5, "credit": "1.25",
+				"birthday": "2001-02-03", "seen_at": "2024-05-06 07:08:09", "kind": "shop"},
+			{"name": "B2", "email": false, "is_company": false, "company_id": false, "score": -4, "ratio": 2.0, "credit": "0",
+				"birthday": false, "seen_at": false, "kind": "person"},
+		}
+		d.sudo(func(ctx context.Context, env *Env) error {
+			start := env.Statements()
+			if err := env.WriteEach(ctx, "test.partner", []int64{a, b}, vals); err != nil {
+				return err
+			}
+			recs, err := env.ReadValues(ctx, "test.partner", []int64{a, b}, fields)
+			if err != nil {
+				return err
+			}
+			for i, want := range vals {
+				for k, v := range want {
+					got := recs[i][k]
+					if dec, ok := got.(*apd.Decimal); ok {
+						got = dec.Text('f')
+					}
+					switch w := v.(type) {
+					case int:
+						v = int64(w)
+					case string:
+						if k == "credit" {
+							if wd, _, err := apd.NewFromString(w); err == nil {
+								v = wd.Text('f')
+							}
+						}
+					}
+					if got != v {
+						t.Errorf("record %d %s = %#v, want %#v", i, k, got, v)
+					}
+				}
+			}
+			// Both records are set by one UPDATE: 8 statements with the read,
+			// where an UPDATE per record made 9.
+			if n := env.Statements() - start; n > 8 {
+				t.Errorf("WriteEach of 2 records took %d statements", n)
+			}
+			return nil
+		})
+	})
+}
