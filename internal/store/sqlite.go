@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // SQLiteOptions tune an embedded database.
@@ -61,7 +59,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*DB, error) {
 	readerPragmas.Add("_pragma", "query_only(1)")
 	readerDSN := "file:" + path + "?" + readerPragmas.Encode()
 
-	write, err := sql.Open("sqlite", writerDSN)
+	write, err := openSQLitePool(writerDSN)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -76,7 +74,7 @@ func OpenSQLite(path string, opts SQLiteOptions) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", readerDSN)
+	read, err := openSQLitePool(readerDSN)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)
@@ -85,4 +83,14 @@ func OpenSQLite(path string, opts SQLiteOptions) (*DB, error) {
 	read.SetMaxIdleConns(opts.Readers)
 	read.SetConnMaxIdleTime(time.Minute)
 	return &DB{Engine: SQLite, Write: write, Read: read}, nil
+}
+
+// openSQLitePool opens a pool whose connections keep their prepared statements (see
+// cachingConn).
+func openSQLitePool(dsn string) (*sql.DB, error) {
+	c, err := newSQLiteConnector(dsn, stmtCacheSize, stmtCacheBytes)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }
