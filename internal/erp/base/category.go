@@ -37,7 +37,7 @@ func partnerCategoryModel() *orm.Model {
 // checkCategories refuses a colour outside the palette and a parent that makes
 // the tags a cycle (or a chain deeper than maxCategoryDepth).
 func checkCategories(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, PartnerCategory, ids, []string{"parent_id", "color"})
+	recs, err := env.ReadValues(ctx, PartnerCategory, ids, []string{"parent_id", "color"})
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func checkCategories(ctx context.Context, env *orm.Env, ids []int64) error {
 			return &orm.ValidationError{Model: PartnerCategory, Field: "color", Message: fmt.Sprintf("the colour index is from 0 to %d", maxCategoryColor)}
 		}
 		self := r["id"].(int64)
-		cur := m2oID(r["parent_id"])
+		cur, _ := r["parent_id"].(int64)
 		for depth := 0; cur != 0; depth++ {
 			if cur == self {
 				return &orm.ValidationError{Model: PartnerCategory, Field: "parent_id", Message: "a tag cannot be its own parent, directly or through others"}
@@ -54,20 +54,12 @@ func checkCategories(ctx context.Context, env *orm.Env, ids []int64) error {
 			if depth == maxCategoryDepth {
 				return &orm.ValidationError{Model: PartnerCategory, Field: "parent_id", Message: fmt.Sprintf("tags nest at most %d deep", maxCategoryDepth)}
 			}
-			up, err := env.Read(ctx, PartnerCategory, []int64{cur}, []string{"parent_id"})
+			up, err := env.ReadValues(ctx, PartnerCategory, []int64{cur}, []string{"parent_id"})
 			if err != nil {
 				return err
 			}
-			cur = m2oID(up[0]["parent_id"])
+			cur, _ = up[0]["parent_id"].(int64)
 		}
 	}
 	return nil
-}
-
-func m2oID(v any) int64 {
-	if x, ok := v.([]any); ok && len(x) == 2 {
-		id, _ := x[0].(int64)
-		return id
-	}
-	return 0
 }

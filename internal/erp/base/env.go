@@ -30,7 +30,7 @@ func NewEnv(ctx context.Context, tx orm.Querier, engine store.Engine, reg *orm.R
 	if len(ids) == 0 {
 		return nil, ErrInactiveUser
 	}
-	recs, err := su.Read(ctx, "res.users", ids, []string{"partner_id", "company_id", "company_ids", "lang", "tz"})
+	recs, err := su.ReadValues(ctx, "res.users", ids, []string{"partner_id", "company_id", "company_ids", "lang", "tz"})
 	if err != nil {
 		return nil, fmt.Errorf("load user %d: %w", uid, err)
 	}
@@ -40,12 +40,8 @@ func NewEnv(ctx context.Context, tx orm.Querier, engine store.Engine, reg *orm.R
 		return nil, fmt.Errorf("load groups of user %d: %w", uid, err)
 	}
 	id := orm.Identity{UID: uid, CompanyIDs: u["company_ids"].([]int64)}
-	if p, ok := u["partner_id"].([]any); ok {
-		id.PartnerID = p[0].(int64)
-	}
-	if c, ok := u["company_id"].([]any); ok {
-		id.CompanyID = c[0].(int64)
-	}
+	id.PartnerID, _ = u["partner_id"].(int64)
+	id.CompanyID, _ = u["company_id"].(int64)
 	for g := range groups {
 		id.GroupIDs = append(id.GroupIDs, g)
 	}

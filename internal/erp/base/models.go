@@ -141,15 +141,15 @@ func commercialPartner(ctx context.Context, env *orm.Env, ids []int64) (map[int6
 	for _, id := range ids {
 		cur := id
 		for depth := 0; ; depth++ {
-			recs, err := su.Read(ctx, "res.partner", []int64{cur}, []string{"is_company", "parent_id"})
+			recs, err := su.ReadValues(ctx, "res.partner", []int64{cur}, []string{"is_company", "parent_id"})
 			if err != nil {
 				return nil, err
 			}
-			parent, hasParent := recs[0]["parent_id"].([]any)
+			parent, hasParent := recs[0]["parent_id"].(int64)
 			if recs[0]["is_company"] == true || !hasParent || depth == maxDepth {
 				break
 			}
-			cur = parent[0].(int64)
+			cur = parent
 		}
 		out[id] = cur
 	}
@@ -197,12 +197,12 @@ func computeShare(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any
 }
 
 func checkUserCompany(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, "res.users", ids, []string{"company_id", "company_ids"})
+	recs, err := env.ReadValues(ctx, "res.users", ids, []string{"company_id", "company_ids"})
 	if err != nil {
 		return err
 	}
 	for _, r := range recs {
-		cid := r["company_id"].([]any)[0].(int64)
+		cid, _ := r["company_id"].(int64)
 		allowed := r["company_ids"].([]int64)
 		found := false
 		for _, c := range allowed {

@@ -23,13 +23,13 @@ func NextByCode(ctx context.Context, env *orm.Env, code string) (string, error) 
 		return "", err
 	}
 	var seqID int64
-	recs, err := su.Read(ctx, "ir.sequence", ids, []string{"company_id"})
+	recs, err := su.ReadValues(ctx, "ir.sequence", ids, []string{"company_id"})
 	if err != nil {
 		return "", err
 	}
 	for _, r := range recs {
-		c, ok := r["company_id"].([]any)
-		if ok && c[0].(int64) == id.CompanyID {
+		c, ok := r["company_id"].(int64)
+		if ok && c == id.CompanyID {
 			seqID = r["id"].(int64)
 			break
 		}

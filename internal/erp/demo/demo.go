@@ -268,7 +268,7 @@ func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
 		var lines []any
 		for j := 0; j < nLines; j++ {
 			p := l.products[l.rng.IntN(len(l.products))]
-			pr, err := l.env.Read(ctx, "product.product", []int64{p}, []string{"list_price", "uom_id"})
+			pr, err := l.env.ReadValues(ctx, "product.product", []int64{p}, []string{"list_price", "uom_id"})
 			if err != nil {
 				return nil, err
 			}
@@ -321,7 +321,7 @@ func (l *loader) invoicesSet(ctx context.Context, orders []demoOrder) (invoices,
 		switch o.fate {
 		case "invoice_paid":
 		case "invoice_partial":
-			m, err := l.env.Read(ctx, account.Move, ids, []string{"amount_total", "currency_id"})
+			m, err := l.env.ReadValues(ctx, account.Move, ids, []string{"amount_total", "currency_id"})
 			if err != nil {
 				return invoices, paid, err
 			}

@@ -98,7 +98,7 @@ func templateModel() *orm.Model {
 }
 
 func checkPrices(ctx context.Context, env *orm.Env, ids []int64) error {
-	recs, err := env.Read(ctx, "product.template", ids, []string{"list_price", "standard_price", "currency_id"})
+	recs, err := env.ReadValues(ctx, "product.template", ids, []string{"list_price", "standard_price", "currency_id"})
 	if err != nil {
 		return err
 	}
@@ -123,18 +123,13 @@ func checkPrices(ctx context.Context, env *orm.Env, ids []int64) error {
 // priceDigits is the decimals of the product's company currency, or of the main
 // company's for a product shared between companies.
 func priceDigits(ctx context.Context, env *orm.Env, currency any) (int, error) {
-	cid := int64(0)
-	if p, ok := currency.([]any); ok && len(p) == 2 {
-		cid, _ = p[0].(int64)
-	}
+	cid, _ := currency.(int64)
 	if cid == 0 {
-		companies, err := env.Sudo().SearchRead(ctx, "res.company", seed.Dom(), []string{"currency_id"}, orm.SearchOptions{Limit: 1, Order: "id"})
+		companies, err := env.Sudo().SearchReadValues(ctx, "res.company", seed.Dom(), []string{"currency_id"}, orm.SearchOptions{Limit: 1, Order: "id"})
 		if err != nil || len(companies) == 0 {
 			return 2, err
 		}
-		if p, ok := companies[0]["currency_id"].([]any); ok && len(p) == 2 {
-			cid, _ = p[0].(int64)
-		}
+		cid, _ = companies[0]["currency_id"].(int64)
 	}
 	if cid == 0 {
 		return 2, nil
