@@ -128,6 +128,7 @@ type moveContext struct {
 }
 
 func loadMoves(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*moveContext, error) {
+	ctx = WithLookups(ctx) // currencies and companies read once for all the records
 	recs, err := env.ReadValues(ctx, Move, ids, []string{"move_type", "state", "currency_id", "company_id", "journal_id", "partner_id",
 		"commercial_partner_id", "date", "invoice_date", "name", "invoice_payment_term_id", "reversed_entry_id"})
 	if err != nil {

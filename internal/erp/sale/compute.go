@@ -33,6 +33,7 @@ type orderTerms struct {
 }
 
 func loadTerms(ctx context.Context, env *orm.Env, orderIDs []int64) (map[int64]orderTerms, error) {
+	ctx = account.WithLookups(ctx) // currencies and companies read once for all the records
 	recs, err := env.ReadValues(ctx, Order, orderIDs, []string{"currency_id", "company_id"})
 	if err != nil {
 		return nil, err

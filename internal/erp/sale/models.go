@@ -193,6 +193,7 @@ func orderLineModel() *orm.Model {
 }
 
 func checkLine(ctx context.Context, env *orm.Env, ids []int64) error {
+	ctx = account.WithLookups(ctx) // each currency read once for all the lines
 	recs, err := env.ReadValues(ctx, OrderLine, ids, []string{"product_uom_qty", "price_unit", "discount", "currency_id"})
 	if err != nil {
 		return err
