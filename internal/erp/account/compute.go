@@ -122,6 +122,7 @@ type moveContext struct {
 	commercial  int64
 	date        string
 	invoiceDate string
+	dueDate     string
 	name        string
 	term        int64
 	reversed    int64
@@ -130,7 +131,7 @@ type moveContext struct {
 func loadMoves(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*moveContext, error) {
 	ctx = WithLookups(ctx) // currencies and companies read once for all the records
 	recs, err := env.ReadValues(ctx, Move, ids, []string{"move_type", "state", "currency_id", "company_id", "journal_id", "partner_id",
-		"commercial_partner_id", "date", "invoice_date", "name", "invoice_payment_term_id", "reversed_entry_id"})
+		"commercial_partner_id", "date", "invoice_date", "invoice_date_due", "name", "invoice_payment_term_id", "reversed_entry_id"})
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +139,7 @@ func loadMoves(ctx context.Context, env *orm.Env, ids []int64) (map[int64]*moveC
 	for _, r := range recs {
 		mc := &moveContext{moveType: Str(r["move_type"]), state: Str(r["state"]), currency: M2O(r["currency_id"]), company: M2O(r["company_id"]),
 			journal: M2O(r["journal_id"]), partner: M2O(r["partner_id"]), commercial: M2O(r["commercial_partner_id"]), date: Str(r["date"]),
-			invoiceDate: Str(r["invoice_date"]), name: Str(r["name"]), term: M2O(r["invoice_payment_term_id"]), reversed: M2O(r["reversed_entry_id"])}
+			invoiceDate: Str(r["invoice_date"]), dueDate: Str(r["invoice_date_due"]), name: Str(r["name"]), term: M2O(r["invoice_payment_term_id"]), reversed: M2O(r["reversed_entry_id"])}
 		if mc.digits, err = CurrencyDigits(ctx, env, mc.currency); err != nil {
 			return nil, err
 		}
@@ -163,7 +164,8 @@ func (mc *moveContext) isInvoice() bool {
 // productLines reads the product lines of moves as tax computation inputs.
 func productLines(ctx context.Context, env *orm.Env, moveIDs []int64) (map[int64][]map[string]any, map[int64][]LineInput, error) {
 	recs, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "in", moveIDs, "display_type", "=", LineProduct),
-		[]string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "product_id", "name", "account_id", "product_uom_id", "sequence"},
+		[]string{"move_id", "quantity", "price_unit", "discount", "tax_ids", "product_id", "name", "account_id", "product_uom_id", "sequence",
+			"amount_currency", "debit", "credit", "date", "partner_id"},
 		orm.SearchOptions{Order: "sequence, id"})
 	if err != nil {
 		return nil, nil, err

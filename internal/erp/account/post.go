@@ -155,7 +155,7 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 		return err
 	}
 	sumCur, sumBal := money.Zero(), money.Zero()
-	var lineIDs []int64
+	var lineIDs, unchanged []int64
 	var lineVals []map[string]any
 	for i, l := range lines[moveID] {
 		cur := money.Mul(sign, totals.Lines[i].Subtotal)
@@ -173,19 +173,17 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 		if name, ok := names[M2O(l["product_id"])]; ok && Str(l["name"]) == "" {
 			vals["name"] = name
 		}
+		if sameValues(l, vals) {
+			// Posting an invoice synced when it was made: nothing to rewrite.
+			unchanged = append(unchanged, l["id"].(int64))
+			continue
+		}
 		lineIDs = append(lineIDs, l["id"].(int64))
 		lineVals = append(lineVals, vals)
 	}
 	// One operation for every product line: the invoice's totals and checks
 	// follow once, not once per line.
 	if err := env.WriteEach(ctx, MoveLine, lineIDs, lineVals); err != nil {
-		return err
-	}
-	old, err := env.Search(ctx, MoveLine, seed.Dom("move_id", "=", moveID, "display_type", "in", []any{LineTax, LinePaymentTerm}), orm.SearchOptions{})
-	if err != nil {
-		return err
-	}
-	if err := env.Unlink(ctx, MoveLine, old); err != nil {
 		return err
 	}
 	var create []map[string]any
@@ -212,10 +210,97 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 	create = append(create, map[string]any{"move_id": moveID, "display_type": LinePaymentTerm, "name": mc.paymentLabel(), "account_id": receivable,
 		"partner_id": partner, "amount_currency": money.Neg(sumCur), "debit": debit, "credit": credit, "date": date,
 		"date_maturity": due, "quantity": 0.0, "sequence": 200})
-	if _, err := env.Create(ctx, MoveLine, create); err != nil {
+	old, err := env.SearchReadValues(ctx, MoveLine, seed.Dom("move_id", "=", moveID, "display_type", "in", []any{LineTax, LinePaymentTerm}),
+		syncedFields, orm.SearchOptions{Order: "sequence, id"})
+	if err != nil {
 		return err
 	}
+	oldIDs := make([]int64, len(old))
+	for i, l := range old {
+		oldIDs[i] = l["id"].(int64)
+	}
+	if sameLines(old, create) {
+		unchanged = append(unchanged, oldIDs...)
+	} else {
+		if err := env.Unlink(ctx, MoveLine, oldIDs); err != nil {
+			return err
+		}
+		if _, err := env.Create(ctx, MoveLine, create); err != nil {
+			return err
+		}
+	}
+	// Lines kept as they are are still written, empty, to prove the user may
+	// change them, as rewriting them did.
+	if err := touch(ctx, env, MoveLine, unchanged); err != nil {
+		return err
+	}
+	if date == mc.date && due == mc.dueDate {
+		return touch(ctx, env, Move, []int64{moveID})
+	}
 	return env.Write(ctx, Move, []int64{moveID}, map[string]any{"date": date, "invoice_date_due": due})
+}
+
+// syncedFields are those SyncInvoice sets on the tax and receivable lines.
+var syncedFields = []string{"display_type", "name", "tax_line_id", "tax_base_amount", "account_id", "partner_id",
+	"amount_currency", "debit", "credit", "date", "date_maturity", "quantity", "sequence"}
+
+// sameLines reports whether the tax and receivable lines of a move are already
+// those SyncInvoice would create, in order: an invoice synced when it was made
+// and posted unchanged keeps them instead of having them deleted and recreated.
+func sameLines(old, want []map[string]any) bool {
+	if len(old) != len(want) {
+		return false
+	}
+	for i := range want {
+		vals := make(map[string]any, len(want[i]))
+		for k, v := range want[i] {
+			if k != "move_id" {
+				vals[k] = v
+			}
+		}
+		if !sameValues(old[i], vals) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValues reports whether a record read with ReadValues already holds vals.
+// A value of a kind it does not know counts as different.
+func sameValues(rec, vals map[string]any) bool {
+	for k, v := range vals {
+		cur, ok := rec[k]
+		if !ok {
+			return false
+		}
+		switch w := v.(type) {
+		case *apd.Decimal:
+			d, ok := cur.(*apd.Decimal)
+			if !ok || d.Cmp(w) != 0 {
+				return false
+			}
+		case int64:
+			if M2O(cur) != w {
+				return false
+			}
+		case int:
+			if c, ok := cur.(int64); !ok || c != int64(w) {
+				return false
+			}
+		case float64:
+			if c, ok := cur.(float64); !ok || c != w {
+				return false
+			}
+		case string:
+			// An empty text is stored as no value.
+			if c, ok := cur.(string); (!ok || c != w) && (w != "" || cur != false) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (mc *moveContext) paymentLabel() string {
