@@ -154,6 +154,10 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 	if err != nil {
 		return err
 	}
+	incomes, err := productIncomes(ctx, env, lines[moveID])
+	if err != nil {
+		return err
+	}
 	sumCur, sumBal := money.Zero(), money.Zero()
 	var lineIDs, unchanged []int64
 	var lineVals []map[string]any
@@ -164,9 +168,9 @@ func SyncInvoice(ctx context.Context, env *orm.Env, moveID int64) error {
 		debit, credit := debitCredit(bal)
 		vals := map[string]any{"amount_currency": cur, "debit": debit, "credit": credit, "date": date, "partner_id": partner}
 		if M2O(l["account_id"]) == 0 {
-			acc, err := productIncome(ctx, env, M2O(l["product_id"]), income)
-			if err != nil {
-				return err
+			acc, ok := incomes[M2O(l["product_id"])]
+			if !ok {
+				acc = income
 			}
 			vals["account_id"] = acc
 		}
@@ -321,25 +325,42 @@ func defaultIncome(ctx context.Context, env *orm.Env, mc *moveContext) (int64, e
 	return AccountByType(ctx, env, mc.company, "income")
 }
 
-func productIncome(ctx context.Context, env *orm.Env, product, fallback int64) (int64, error) {
-	if product == 0 {
-		return fallback, nil
-	}
-	a, err := memo(ctx, "product-income", product, func() (int64, error) {
-		p, err := readOne(ctx, env.Sudo(), "product.product", product, "product_tmpl_id")
-		if err != nil {
-			return 0, err
+// productIncomes returns the income account of each product of the lines that
+// have no account yet, where its template names one.
+func productIncomes(ctx context.Context, env *orm.Env, lines []map[string]any) (map[int64]int64, error) {
+	var products []int64
+	for _, l := range lines {
+		if p := M2O(l["product_id"]); p != 0 && M2O(l["account_id"]) == 0 {
+			products = append(products, p)
 		}
-		t, err := readOne(ctx, env.Sudo(), "product.template", M2O(p["product_tmpl_id"]), "property_account_income_id")
-		if err != nil {
-			return 0, err
-		}
-		return M2O(t["property_account_income_id"]), nil
-	})
-	if err != nil || a != 0 {
-		return a, err
 	}
-	return fallback, nil
+	out := map[int64]int64{}
+	if len(products) == 0 {
+		return out, nil
+	}
+	su := env.Sudo()
+	ps, err := su.ReadValues(ctx, "product.product", uniq(products), []string{"product_tmpl_id"})
+	if err != nil {
+		return nil, err
+	}
+	var tmpls []int64
+	for _, p := range ps {
+		tmpls = append(tmpls, M2O(p["product_tmpl_id"]))
+	}
+	ts, err := su.ReadValues(ctx, "product.template", uniq(tmpls), []string{"property_account_income_id"})
+	if err != nil {
+		return nil, err
+	}
+	income := make(map[int64]int64, len(ts))
+	for _, t := range ts {
+		income[t["id"].(int64)] = M2O(t["property_account_income_id"])
+	}
+	for _, p := range ps {
+		if a := income[M2O(p["product_tmpl_id"])]; a != 0 {
+			out[p["id"].(int64)] = a
+		}
+	}
+	return out, nil
 }
 
 // productNames returns the display names of the products of the lines that
