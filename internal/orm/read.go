@@ -328,6 +328,9 @@ func (e *Env) x2manyIDs(ctx context.Context, f *Field, ids []int64) (map[int64][
 // relatedValues follows a related field's path with Sudo, as Odoo does; with
 // names, a many2one at the end of the path is [id, name].
 func (e *Env) relatedValues(ctx context.Context, m *Model, ids []int64, f *Field, names bool) (map[int64]any, error) {
+	if joinable(f, names) {
+		return e.relatedByJoin(ctx, m, ids, f)
+	}
 	su := e.Sudo()
 	cur := make(map[int64]int64, len(ids)) // record → record of the current step's model
 	for _, id := range ids {
@@ -372,6 +375,64 @@ func (e *Env) relatedValues(ctx context.Context, m *Model, ids []int64, f *Field
 		} else if last.IsX2Many() {
 			out[id] = []int64{}
 		} else {
+			out[id] = empty
+		}
+	}
+	return out, nil
+}
+
+// joinable reports whether a related field can be read with one query joining
+// its path: every step a stored many2one, the end a plain stored column.
+func joinable(f *Field, names bool) bool {
+	last := f.related[len(f.related)-1]
+	if !last.IsStored() || last.IsX2Many() || last.Type == Binary || last.Secret || last.Related != "" || (last.Type == Many2one && names) {
+		return false
+	}
+	for _, step := range f.related[:len(f.related)-1] {
+		if step.Type != Many2one || !step.IsStored() || step.Related != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// relatedByJoin reads a joinable related field as the system, following its
+// path with joins: a record whose path breaks gets the empty value.
+func (e *Env) relatedByJoin(ctx context.Context, m *Model, ids []int64, f *Field) (map[int64]any, error) {
+	var joins strings.Builder
+	alias := "t0"
+	for i, step := range f.related[:len(f.related)-1] {
+		next := fmt.Sprintf("t%d", i+1)
+		fmt.Fprintf(&joins, ` LEFT JOIN %s %s ON %s."id" = %s.%s`, quote(e.reg.models[step.Comodel].Table), next, next, alias, quote(step.Name))
+		alias = next
+	}
+	last := f.related[len(f.related)-1]
+	in, args := idsIn(`t0."id"`, ids)
+	q := fmt.Sprintf(`SELECT t0."id", %s FROM %s t0%s WHERE %s`, e.d.selectExpr(last, alias+"."+quote(last.Name)), quote(m.Table), joins.String(), in)
+	rows, err := e.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s.%s: %w", m.Name, f.Name, err)
+	}
+	defer rows.Close()
+	out := make(map[int64]any, len(ids))
+	for rows.Next() {
+		var id int64
+		var raw any
+		if err := rows.Scan(&id, &raw); err != nil {
+			return nil, fmt.Errorf("read %s.%s: %w", m.Name, f.Name, err)
+		}
+		v, err := fromColumn(last, raw)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s.%s: %w", m.Name, f.Name, err)
+	}
+	empty, _ := fromColumn(last, nil)
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
 			out[id] = empty
 		}
 	}

@@ -96,3 +96,27 @@ func TestReadValuesKeepsAccessRulesAndFieldGroups(t *testing.T) {
 		}
 	})
 }
+
+func TestRelatedFieldsReadWithOneJoin(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		d := openTestDB(t, e)
+		co := d.create("test.company", map[string]any{"name": "Acme"})
+		with := d.create("test.partner", map[string]any{"name": "With", "company_id": co})
+		without := d.create("test.partner", map[string]any{"name": "Without"})
+		d.sudo(func(ctx context.Context, env *Env) error {
+			start := env.Statements()
+			recs, err := env.ReadValues(ctx, "test.partner", []int64{with, without}, []string{"company_name"})
+			if err != nil {
+				return err
+			}
+			// The partners' row, then one query for the related field.
+			if n := env.Statements() - start; n != 2 {
+				t.Errorf("%d statements, want 2", n)
+			}
+			if recs[0]["company_name"] != "Acme" || recs[1]["company_name"] != false {
+				t.Errorf("company_name = %#v, %#v; want \"Acme\", false", recs[0]["company_name"], recs[1]["company_name"])
+			}
+			return nil
+		})
+	})
+}
