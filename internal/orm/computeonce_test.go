@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -66,14 +65,7 @@ func TestComputeOnceSharesOnePassPerRound(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		passes := 0
 		reg := sheetRegistry(t, &passes)
-		db := e.Open(t)
-		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Migrate(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-		d := &testDB{t: t, db: db, reg: reg}
+		d := migratedTestDB(t, e, reg)
 		check := func(step string, sheet int64, total, lines int64, wantPasses int) {
 			t.Helper()
 			d.sudo(func(ctx context.Context, env *Env) error {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/domain"
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -28,10 +27,6 @@ func TestRowsPerInsert(t *testing.T) {
 // openTestDBWith is openTestDB with more models in the registry.
 func openTestDBWith(t testing.TB, e storetest.Engine, limits Limits, extra ...*Model) *testDB {
 	t.Helper()
-	db := e.Open(t)
-	if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-		t.Fatal(err)
-	}
 	reg := NewRegistry(limits)
 	for _, m := range append(testModels(), extra...) {
 		if err := reg.Define(m); err != nil {
@@ -41,10 +36,7 @@ func openTestDBWith(t testing.TB, e storetest.Engine, limits Limits, extra ...*M
 	if err := reg.Freeze(); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.Migrate(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	return &testDB{t: t, db: db, reg: reg}
+	return migratedTestDB(t, e, reg)
 }
 
 // wideModel has enough columns that a few hundred rows exceed SQLite's limit

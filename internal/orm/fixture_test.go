@@ -162,11 +162,16 @@ type testDB struct {
 
 func openTestDB(t testing.TB, e storetest.Engine) *testDB {
 	t.Helper()
+	return migratedTestDB(t, e, newTestRegistry(t))
+}
+
+// migratedTestDB opens a database of engine e with the models of reg.
+func migratedTestDB(t testing.TB, e storetest.Engine, reg *Registry) *testDB {
+	t.Helper()
 	db := e.Open(t)
 	if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
 		t.Fatal(err)
 	}
-	reg := newTestRegistry(t)
 	if err := reg.Migrate(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/apd/v3"
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -57,14 +56,7 @@ func calcRegistry(t *testing.T) *Registry {
 func TestStoredComputedValuesOfEachRecordInOneStatement(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		reg := calcRegistry(t)
-		db := e.Open(t)
-		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Migrate(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-		d := &testDB{t: t, db: db, reg: reg}
+		d := migratedTestDB(t, e, reg)
 		d.sudo(func(ctx context.Context, env *Env) error {
 			ids, err := env.Create(ctx, "test.calc", []map[string]any{{"n": 1}, {"n": 2}, {"n": 0}, {"n": 3}})
 			if err != nil {

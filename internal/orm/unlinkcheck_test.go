@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -72,14 +71,7 @@ func TestUnlinkCheckRefusesUsersOnly(t *testing.T) {
 		if err := reg.Freeze(); err != nil {
 			t.Fatal(err)
 		}
-		db := e.Open(t)
-		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Migrate(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-		d := &testDB{t: t, db: db, reg: reg}
+		d := migratedTestDB(t, e, reg)
 		d.acl("test.tag", 0, "rwcu")
 		kept, gone := d.create("test.tag", map[string]any{"name": "kept"}), d.create("test.tag", map[string]any{"name": "gone"})
 		count := func() int64 {

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -108,14 +107,7 @@ func TestWatchSeesChangesOnce(t *testing.T) {
 		if err := reg.Freeze(); err != nil {
 			t.Fatal(err)
 		}
-		db := e.Open(t)
-		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Migrate(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-		d := &testDB{t: t, db: db, reg: reg}
+		d := migratedTestDB(t, e, reg)
 		red, blue := d.create("test.tag", map[string]any{"name": "red"}), d.create("test.tag", map[string]any{"name": "blue"})
 		parent := d.create("test.partner", map[string]any{"name": "Parent"})
 		child := d.create("test.partner", map[string]any{"name": "Child", "parent_id": parent})

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
-	"github.com/instant-erp/instanterp/internal/store"
 	"github.com/instant-erp/instanterp/internal/store/storetest"
 )
 
@@ -14,14 +13,7 @@ func TestWriteEachWritesEachRecordAndRecomputesOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		passes := 0
 		reg := sheetRegistry(t, &passes)
-		db := e.Open(t)
-		if _, err := store.Migrate(context.Background(), db, store.TenantSchema); err != nil {
-			t.Fatal(err)
-		}
-		if err := reg.Migrate(context.Background(), db); err != nil {
-			t.Fatal(err)
-		}
-		d := &testDB{t: t, db: db, reg: reg}
+		d := migratedTestDB(t, e, reg)
 		sheet := d.create("test.sheet", map[string]any{"name": "A", "line_ids": []any{
 			[]any{0, 0, map[string]any{"qty": 1}}, []any{0, 0, map[string]any{"qty": 1}}, []any{0, 0, map[string]any{"qty": 1}},
 		}})
