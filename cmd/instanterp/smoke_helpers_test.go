@@ -334,8 +334,7 @@ func (b *browser) subresources(p *page) {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		// A company without a logo has none to show: the top bar's image is 404.
-		if resp.StatusCode != http.StatusOK && !(n.Data == "img" && resp.StatusCode == http.StatusNotFound) {
+		if resp.StatusCode != http.StatusOK {
 			b.t.Fatalf("%s of %s: %s", u, p.url, resp.Status)
 		}
 	}

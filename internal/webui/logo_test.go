@@ -99,6 +99,11 @@ func TestCompanyLogo(t *testing.T) {
 	if w := admin.get("/odoo/logo"); w.Code != http.StatusNotFound {
 		t.Fatalf("logo before any upload: %d", w.Code)
 	}
+	// Without a logo the top bar asks for none (a request and a "not found"
+	// on every page otherwise).
+	if home := admin.get("/odoo"); strings.Contains(home.Body.String(), `class="company-logo"`) {
+		t.Fatalf("top bar asks for a logo the company does not have: %s", home.Body)
+	}
 	page := admin.get(form)
 	if !strings.Contains(page.Body.String(), `enctype="multipart/form-data"`) || !strings.Contains(page.Body.String(), "No logo yet.") {
 		t.Fatalf("company form without the logo upload: %s", page.Body)

@@ -10,6 +10,7 @@ import (
 	"net/url"
 
 	"github.com/instant-erp/instanterp/internal/auth/session"
+	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/erp/base"
 	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/web"
@@ -22,6 +23,9 @@ type userInfo struct {
 	Login    string
 	Internal bool // member of Internal User
 	Admin    bool // member of Settings
+	// CompanyLogo: the user's current company has a logo for the top bar
+	// (looked up for internal users only: the portal shows none).
+	CompanyLogo bool
 }
 
 // request is one signed-in request: the session, the user's Env inside one
@@ -204,7 +208,24 @@ func (u *UI) loadUser(ctx context.Context, env *orm.Env) (userInfo, error) {
 	if info.Admin, err = env.HasGroup(ctx, base.GroupSystem); err != nil {
 		return userInfo{}, err
 	}
+	if info.Internal && env.Filestore() != nil {
+		if info.CompanyLogo, err = hasCompanyLogo(ctx, env); err != nil {
+			return userInfo{}, err
+		}
+	}
 	return info, nil
+}
+
+// hasCompanyLogo tells, from the attachment that holds it and without reading
+// the image, whether the user's company has a logo: a top bar that asked for
+// a missing one would cost a request and a "not found" on every page.
+func hasCompanyLogo(ctx context.Context, env *orm.Env) (bool, error) {
+	dom := domain.AndAll(leaf("res_model", "=", "res.company"), leaf("res_field", "=", "logo"), leaf("res_id", "=", env.Identity().CompanyID))
+	n, err := env.Sudo().SearchCount(ctx, "ir.attachment", dom, orm.SearchOptions{})
+	if err != nil {
+		return false, fmt.Errorf("look up the company logo: %w", err)
+	}
+	return n > 0, nil
 }
 
 // toLogin sends an anonymous visitor to the sign-in page, coming back afterwards.
