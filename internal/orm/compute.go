@@ -288,11 +288,7 @@ func (e *Env) storeComputed(ctx context.Context, f *Field, ids []int64, vals map
 // storeEach writes records' own computed values (amounts of lines, say) with
 // one UPDATE choosing each record's value by its id.
 func (e *Env) storeEach(ctx context.Context, f *Field, ids []int64, vals map[int64]any) error {
-	// Each value is cast to the column's type: PostgreSQL infers none inside CASE.
-	value := "?"
-	if e.d.postgres() {
-		value = "CAST(? AS " + e.d.columnType(f) + ")"
-	}
+	value := e.d.typedParam(f)
 	per := min(linkCheckChunk, e.d.maxParams()/3)
 	for start := 0; start < len(ids); start += per {
 		chunk := ids[start:min(start+per, len(ids))]

@@ -16,6 +16,16 @@ func quote(ident string) string { return store.QuoteIdent(ident) }
 
 // columnType is the declared SQL type of a stored field. SQLite keeps dates and
 // decimals as TEXT so that values round-trip exactly and the driver never guesses.
+// typedParam is a placeholder for a value of f's column where the context
+// gives it no type, as inside CASE: PostgreSQL infers none there, so the
+// value is cast to the column's type.
+func (d dialect) typedParam(f *Field) string {
+	if d.postgres() {
+		return "CAST(? AS " + d.columnType(f) + ")"
+	}
+	return "?"
+}
+
 func (d dialect) columnType(f *Field) string {
 	if d.postgres() {
 		switch f.Type {

@@ -240,11 +240,7 @@ func (e *Env) updateEach(ctx context.Context, m *Model, items []writeItem) error
 		fmt.Fprintf(&q, `UPDATE %s SET "write_uid" = ?, "write_date" = ?`, quote(m.Table))
 		args := []any{e.uidParam(), e.nowString()}
 		for i, f := range cols {
-			// PostgreSQL infers no type inside CASE: each value is cast to the column's.
-			value := "?"
-			if e.d.postgres() {
-				value = "CAST(? AS " + e.d.columnType(f) + ")"
-			}
+			value := e.d.typedParam(f)
 			fmt.Fprintf(&q, `, %s = CASE "id"`, quote(f.Name))
 			for _, r := range chunk {
 				q.WriteString(" WHEN ? THEN " + value)
