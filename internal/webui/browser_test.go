@@ -17,7 +17,6 @@ import (
 	cssdomain "github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
@@ -404,18 +403,10 @@ type corpusTab struct {
 }
 
 // onlyPages keeps the tab to what the corpus checks: each page, its scripts and its
-// styles. The top bar's company logo is not fetched: the corpus's company has none,
-// so each page would cost the server a second signed-in request answered 404, and
-// the logo holds no data of the page (logo_test.go tests it). The DevTools domains
-// that only the query actions need are switched off, so that the browser does not
-// report each page's DOM and styles to this process.
+// styles. The DevTools domains that only the query actions need are switched off, so
+// that the browser does not report each page's DOM and styles to this process.
 func (b *browser) onlyPages(tab context.Context) {
 	b.t.Helper()
-	_, err := chromedp.Call(tab, network.SetBlockedURLs, network.SetBlockedURLsParams{
-		URLPatterns: []*network.BlockPattern{{URLPattern: b.origin + "/odoo/logo", Block: true}}})
-	if err != nil {
-		b.t.Fatalf("block the logo: %v", err)
-	}
 	for _, disable := range []cdp.Command[cdp.Empty, cdp.Empty]{cssdomain.Disable, dom.Disable, log.Disable} {
 		if _, err := chromedp.Call(tab, disable, cdp.Empty{}); err != nil {
 			b.t.Fatalf("%s: %v", disable.Method, err)
