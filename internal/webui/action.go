@@ -21,14 +21,18 @@ func (u *UI) action(rq *request, v *View, id int64) error {
 		return errBadRequest
 	}
 	m := v.model(u.cfg.Registry)
+	var state string
 	if len(a.States) > 0 {
 		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{v.Status})
 		if err != nil {
 			return err
 		}
-		if state, _ := recs[0][v.Status].(string); !contains(a.States, state) {
-			return u.formWithError(rq, v, id, "This action is not available in the document's current state.")
-		}
+		state, _ = recs[0][v.Status].(string)
+	}
+	if ok, err := actionAvailable(rq, v, a, id, state); err != nil {
+		return err
+	} else if !ok {
+		return u.formWithError(rq, v, id, "This action is not available in the document's current state.")
 	}
 	fn, err := m.Method(a.Method)
 	if err != nil {

@@ -28,7 +28,8 @@ type formData struct {
 	Status    []statusStep
 	Actions   []Action
 	Errors    []string
-	Editable  bool
+	Editable  bool // the user may change the record (or create it, when new)
+	CanDelete bool
 	Archived  bool
 	HasActive bool
 	PDFURL    string
@@ -170,7 +171,16 @@ func (u *UI) showForm(rq *request, v *View, data *formData, status int) error {
 // refusals by field; general holds the rest.
 func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[string]string, general []string) (*formData, error) {
 	m := v.model(u.cfg.Registry)
-	data := &formData{View: v, ID: id, Editable: !v.ReadOnly, Errors: general}
+	data := &formData{View: v, ID: id, Errors: general}
+	var err error
+	if id == 0 {
+		data.Editable, err = mayDo(rq, v, "create")
+	} else if data.Editable, err = mayDo(rq, v, "write", id); err == nil {
+		data.CanDelete, err = mayDo(rq, v, "unlink", id)
+	}
+	if err != nil {
+		return nil, err
+	}
 	data.URL = "/odoo/" + v.Slug + "/new"
 	if id != 0 {
 		data.URL = fmt.Sprintf("/odoo/%s/%d", v.Slug, id)
@@ -194,7 +204,7 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 		sv := sectionView{Title: s.Title}
 		for _, name := range s.Fields {
 			f, _ := m.Field(name)
-			fv := u.fieldFor(v, f, rec[name], v.ReadOnly)
+			fv := u.fieldFor(v, f, rec[name], !data.Editable)
 			fv.Error = errs[name]
 			if f.Type == orm.Many2many {
 				if err := u.fillTags(rq, f, &fv, rec[name]); err != nil {
@@ -205,7 +215,7 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 		}
 		data.Sections = append(data.Sections, sv)
 	}
-	if v.Model == "res.company" && id != 0 && !v.ReadOnly && rq.env.Filestore() != nil {
+	if v.Model == "res.company" && id != 0 && data.Editable && rq.env.Filestore() != nil {
 		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{"logo"})
 		if err != nil {
 			return nil, err
@@ -216,7 +226,7 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 		}
 	}
 	if v.Lines != nil {
-		lv, err := u.buildLines(rq, v, m, rec, errs)
+		lv, err := u.buildLines(rq, v, m, rec, errs, data.Editable)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +240,11 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 	}
 	if id != 0 {
 		for _, a := range v.Actions {
-			if len(a.States) == 0 || contains(a.States, state) {
+			ok, err := actionAvailable(rq, v, a, id, state)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				data.Actions = append(data.Actions, a)
 			}
 		}

@@ -31,13 +31,15 @@ type linesView struct {
 	Error   string
 	Count   int
 	Picker  string
+	// Editable lines have inputs, blank rows, Remove boxes and an Add button.
+	Editable bool
 }
 
 // buildLines shows the one2many rows: existing lines, then blank rows for new ones.
-func (u *UI) buildLines(rq *request, v *View, m *orm.Model, rec record, errs map[string]string) (*linesView, error) {
+func (u *UI) buildLines(rq *request, v *View, m *orm.Model, rec record, errs map[string]string, editable bool) (*linesView, error) {
 	lf, _ := m.Field(v.Lines.Field)
 	cm, _ := u.cfg.Registry.Model(lf.Comodel)
-	lv := &linesView{Field: lf.Name, Label: lf.Label(), Error: errs[lf.Name]}
+	lv := &linesView{Field: lf.Name, Label: lf.Label(), Error: errs[lf.Name], Editable: editable}
 	for _, c := range v.Lines.Columns {
 		f, _ := cm.Field(c)
 		lv.Headers = append(lv.Headers, f.Label())
@@ -57,7 +59,6 @@ func (u *UI) buildLines(rq *request, v *View, m *orm.Model, rec record, errs map
 	case []record: // as submitted
 		rows = x
 	}
-	editable := !v.ReadOnly
 	recID, _ := rec["id"].(int64)
 	company := int64(0)
 	if len(v.Lines.Tags) > 0 {

@@ -188,6 +188,9 @@ type listData struct {
 	Sums       []string // per column, "" when not summed
 	HasSums    bool
 	CanCreate  bool
+	CanWrite   bool // archive and restore, where the model has "active"
+	CanDelete  bool
+	HasActive  bool
 	ClearURL   string
 	ActionBase string
 	ColSpan    int
@@ -202,7 +205,15 @@ func (u *UI) list(rq *request, v *View) error {
 	if err != nil {
 		return err
 	}
-	data := &listData{View: v, Query: lq, CanCreate: !v.ReadOnly, ClearURL: "/odoo/" + v.Slug, ActionBase: "/odoo/" + v.Slug, ColSpan: len(v.Columns) + 1}
+	data := &listData{View: v, Query: lq, HasActive: m.HasActive(), ClearURL: "/odoo/" + v.Slug, ActionBase: "/odoo/" + v.Slug, ColSpan: len(v.Columns) + 1}
+	for _, p := range []struct {
+		op string
+		to *bool
+	}{{"create", &data.CanCreate}, {"write", &data.CanWrite}, {"unlink", &data.CanDelete}} {
+		if *p.to, err = mayDo(rq, v, p.op); err != nil {
+			return err
+		}
+	}
 	for _, name := range v.Columns {
 		f, _ := m.Field(name)
 		c := column{Name: name, Label: f.Label(), Numeric: numeric(f)}

@@ -240,10 +240,8 @@ func (u *UI) portalShow(pr *portalRequest, su *orm.Env, msg string) {
 		d.Sections = append(d.Sections, sv)
 	}
 	if v.Lines != nil {
-		ro := *v
-		ro.ReadOnly = true
 		rq := &request{ctx: ctx, env: su}
-		lv, err := u.buildLines(rq, &ro, m, rec, nil)
+		lv, err := u.buildLines(rq, v, m, rec, nil, false)
 		if err != nil {
 			u.fail(pr.w, pr.r, err)
 			return

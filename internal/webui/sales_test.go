@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/instant-erp/instanterp/internal/erp/seed"
+	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/orm"
 )
 
@@ -143,10 +143,16 @@ func TestSalesFlowThroughTheScreens(t *testing.T) {
 	}
 }
 
+// count counts the records of model matching dom (an Odoo domain; nil: all).
 func (f *fixture) count(model string, dom []any) int {
+	f.t.Helper()
+	d, err := domain.FromValue(dom, domain.Limits{})
+	if err != nil {
+		f.t.Fatalf("count %s: %v", model, err)
+	}
 	n := 0
 	f.sudo("acme", func(ctx context.Context, env *orm.Env) error {
-		ids, err := env.Search(ctx, model, seed.Leaf("id", ">", 0), orm.SearchOptions{})
+		ids, err := env.Search(ctx, model, d, orm.SearchOptions{})
 		n = len(ids)
 		return err
 	})

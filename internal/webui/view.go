@@ -103,11 +103,16 @@ type Action struct {
 	Method, Label string
 	// States lists the values of the view's Status field in which the button shows
 	// (all when empty).
-	States  []string
+	States []string
+	// When is an Odoo domain the record must also match for the button to show
+	// and to run ("Register payment" only while something is due).
+	When    []any
 	Primary bool
 	// Opens is the model of the records the method returns ids of (an invoice
 	// created from an order); the form of the first one is shown next.
 	Opens string
+
+	when domain.Domain
 }
 
 // Figure is a number on the dashboard: a count of records, or a sum of a field.
@@ -211,9 +216,12 @@ func (v *View) validate(reg *orm.Registry) error {
 			}
 		}
 	}
-	for _, a := range v.Actions {
+	for i, a := range v.Actions {
 		if _, err := m.Method(a.Method); err != nil {
 			return fmt.Errorf("view %s: action %s: %w", v.Slug, a.Method, err)
+		}
+		if v.Actions[i].when, err = domain.FromValue(a.When, domain.Limits{}); err != nil {
+			return fmt.Errorf("view %s: action %s: when: %w", v.Slug, a.Method, err)
 		}
 	}
 	if v.PortalAnswer != nil && (v.Status == "" || v.Portal == "" || v.PortalAnswer.Accept == nil || v.PortalAnswer.Decline == nil) {

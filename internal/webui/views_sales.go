@@ -37,7 +37,8 @@ func salesViews() []*View {
 		Actions: []Action{
 			{Method: "action_quotation_send", Label: "Send by email", States: []string{sale.StateDraft, sale.StateSent}},
 			{Method: "action_confirm", Label: "Confirm", States: []string{sale.StateDraft, sale.StateSent}, Primary: true},
-			{Method: "action_create_invoice", Label: "Create invoice", States: []string{sale.StateSale}, Primary: true, Opens: "account.move"},
+			{Method: "action_create_invoice", Label: "Create invoice", States: []string{sale.StateSale}, Primary: true, Opens: "account.move",
+				When: []any{[]any{"invoice_status", "=", "to invoice"}}},
 			{Method: "action_cancel", Label: "Cancel", States: []string{sale.StateDraft, sale.StateSent, sale.StateSale}},
 			{Method: "action_draft", Label: "Set to quotation", States: []string{sale.StateCancel}},
 		},
