@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"time"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -60,7 +62,7 @@ func Load(ctx context.Context, db *store.DB, reg *orm.Registry) (Summary, error)
 		if err != nil {
 			return err
 		}
-		l := &loader{env: env, rng: rand.New(rand.NewPCG(2026, 11)), company: env.Identity().CompanyID}
+		l := &loader{env: env, rng: rand.New(rand.NewPCG(2026, 11)), company: env.Identity().CompanyID, now: nowUTC()}
 		sum, err = l.run(ctx)
 		return err
 	})
@@ -75,6 +77,7 @@ type loader struct {
 	partners []int64 // customers that buy: companies and individuals
 	products []int64
 	sellers  []int64
+	now      time.Time // the orders are dated back from it
 }
 
 func (l *loader) create(ctx context.Context, model string, vals map[string]any) (int64, error) {
@@ -253,8 +256,20 @@ var orderStates = []string{
 }
 
 type demoOrder struct {
-	id   int64
-	fate string
+	id     int64
+	fate   string
+	placed time.Time
+}
+
+// placedDaysAgo spreads the orders over the last three months, as a company's
+// would be: the invoiced ones from 90 days back, so that their invoices fall
+// due at different times and every period of the aged receivables has
+// something in it; the open quotations and orders within the last three weeks.
+func placedDaysAgo(i int, fate string) int {
+	if strings.HasPrefix(fate, "invoice") {
+		return 90 - 9*i
+	}
+	return 2 * (len(orderStates) - i)
 }
 
 func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
@@ -290,7 +305,7 @@ func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
 		switch fate {
 		case "draft":
 		case "sent":
-			_, err = sale.SendQuotation(ctx, l.env, []int64{id}, "", nowUTC())
+			_, err = sale.SendQuotation(ctx, l.env, []int64{id}, "", l.now)
 		case "cancel":
 			err = sale.Cancel(ctx, l.env, []int64{id})
 		default:
@@ -299,7 +314,12 @@ func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
 		if err != nil {
 			return nil, fmt.Errorf("demo order %d (%s): %w", i+1, fate, err)
 		}
-		out = append(out, demoOrder{id: id, fate: fate})
+		// Dated last: confirming an order dates it to the moment of confirmation.
+		placed := l.now.AddDate(0, 0, -placedDaysAgo(i, fate))
+		if err := l.env.Write(ctx, sale.Order, []int64{id}, map[string]any{"date_order": placed.Format(orm.DatetimeLayout)}); err != nil {
+			return nil, fmt.Errorf("date demo order %d: %w", i+1, err)
+		}
+		out = append(out, demoOrder{id: id, fate: fate, placed: placed})
 	}
 	return out, nil
 }
@@ -313,11 +333,16 @@ func (l *loader) invoicesSet(ctx context.Context, orders []demoOrder) (invoices,
 		if err != nil {
 			return invoices, paid, err
 		}
+		// Invoiced the day after the order, paid a week after the invoice.
+		invoiced := o.placed.AddDate(0, 0, 1)
+		if err := l.env.Write(ctx, account.Move, ids, map[string]any{"invoice_date": invoiced.Format(orm.DateLayout)}); err != nil {
+			return invoices, paid, err
+		}
 		if err := account.Post(ctx, l.env, ids); err != nil {
 			return invoices, paid, err
 		}
 		invoices++
-		var opts account.PaymentOptions
+		opts := account.PaymentOptions{Date: invoiced.AddDate(0, 0, 7).Format(orm.DateLayout)}
 		switch o.fate {
 		case "invoice_paid":
 		case "invoice_partial":

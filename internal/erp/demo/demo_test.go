@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/demo"
@@ -72,6 +73,32 @@ func TestLoad(t *testing.T) {
 			}
 			if fmt.Sprint(pay) != "map[not_paid:4 paid:4 partial:2]" {
 				t.Errorf("invoice payment states %v", pay)
+			}
+			// The orders span three months, and what is still due falls in
+			// several periods of the aged receivables.
+			dated, err := env.SearchRead(ctx, sale.Order, seed.Dom(), []string{"date_order"}, orm.SearchOptions{Order: "date_order"})
+			if err != nil {
+				return err
+			}
+			first, _ := time.Parse(orm.DatetimeLayout, dated[0]["date_order"].(string))
+			last, _ := time.Parse(orm.DatetimeLayout, dated[len(dated)-1]["date_order"].(string))
+			if span := last.Sub(first); span < 60*24*time.Hour || last.After(time.Now()) {
+				t.Errorf("orders dated from %s to %s", first, last)
+			}
+			aged, err := account.AgedReceivables(ctx, env, time.Now().UTC().Format(orm.DateLayout))
+			if err != nil {
+				return err
+			}
+			periods := map[string]bool{}
+			for _, row := range aged {
+				for i, amount := range row.Buckets {
+					if amount != nil && !amount.IsZero() {
+						periods[account.AgedBuckets[i]] = true
+					}
+				}
+			}
+			if len(periods) < 3 {
+				t.Errorf("what is due falls in the periods %v, want at least three", periods)
 			}
 			// The books balance.
 			lines, err := env.SearchRead(ctx, account.MoveLine, seed.Dom("parent_state", "=", "posted"), []string{"balance"}, orm.SearchOptions{})
