@@ -103,11 +103,7 @@ func (e *Env) afterChange(ctx context.Context, m *Model, ids []int64, changed ma
 	p := pending{}
 	p.merge(before)
 	if changed == nil {
-		for _, f := range m.Fields {
-			if f.Compute != nil && f.Store {
-				p.add(f, ids)
-			}
-		}
+		p.merge(storedComputed(m, ids))
 	}
 	after, err := e.dependents(ctx, m, ids, changed)
 	if err != nil {
@@ -119,6 +115,7 @@ func (e *Env) afterChange(ctx context.Context, m *Model, ids []int64, changed ma
 
 // recompute computes and stores the pending fields, then what depends on them.
 func (e *Env) recompute(ctx context.Context, p pending, round int) error {
+	p.dropLater(ctx)
 	if len(p) == 0 {
 		return nil
 	}
@@ -132,6 +129,7 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 	slices.SortFunc(fields, func(a, b *Field) int {
 		return strings.Compare(a.model.Name+"."+a.Name, b.model.Name+"."+b.Name)
 	})
+	waiting := p.waiting()
 	su := e.Sudo()
 	// The round's memo: sibling fields computed by one computation share it
 	// (ComputeOnce), and the records of a model are looked up once per id set.
@@ -146,6 +144,7 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 	}
 	var done []*stored
 	byIDs := map[string]*stored{}
+	next := pending{}
 	for _, f := range fields {
 		want := make([]int64, 0, len(p[f]))
 		for id := range p[f] {
@@ -171,6 +170,10 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		if len(ids) == 0 {
 			continue
 		}
+		if waiting[f] {
+			next.add(f, ids)
+			continue
+		}
 		vals, err := f.Compute(rctx, su, ids)
 		if err != nil {
 			return fmt.Errorf("compute %s.%s: %w", f.model.Name, f.Name, err)
@@ -189,7 +192,6 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 	}
 	// What depends on the round's fields is looked for once the round is stored,
 	// once per model and records: paths shared by several fields are walked once.
-	next := pending{}
 	for _, s := range done {
 		deps, err := e.dependents(ctx, s.model, s.ids, s.changed)
 		if err != nil {
@@ -198,6 +200,78 @@ func (e *Env) recompute(ctx context.Context, p pending, round int) error {
 		next.merge(deps)
 	}
 	return e.recompute(ctx, next, round+1)
+}
+
+// waiting picks the pending fields that read another pending field: they are
+// computed in the next round, once what they read is stored, rather than now
+// from stale values and again after (an order's totals wait for the amounts of
+// its new lines). If every field waits on another, none does: a cycle is
+// computed as it comes.
+func (p pending) waiting() map[*Field]bool {
+	out := map[*Field]bool{}
+	for f := range p {
+		for _, in := range f.inputs {
+			if in != f && p[in] != nil {
+				out[f] = true
+				break
+			}
+		}
+	}
+	if len(out) == len(p) {
+		return nil
+	}
+	return out
+}
+
+// laterKey is the context key of what enclosing operations compute later.
+type laterKey struct{}
+
+// later is, in the context of the x2many commands of a create or a write, the
+// stored computed fields that operation computes itself once its commands are
+// done: those of the records it creates, or those its write makes stale. What
+// the commands change (new lines, say) leaves them to it rather than computing
+// them before and again after. outer is what an enclosing operation computes.
+type later struct {
+	outer *later
+	p     pending
+}
+
+// computedLater returns ctx for the commands of an operation that computes p
+// after them.
+func computedLater(ctx context.Context, p pending) context.Context {
+	l := &later{p: p}
+	l.outer, _ = ctx.Value(laterKey{}).(*later)
+	return context.WithValue(ctx, laterKey{}, l)
+}
+
+// dropLater removes from p what enclosing operations compute later (ctx).
+func (p pending) dropLater(ctx context.Context) {
+	for l, _ := ctx.Value(laterKey{}).(*later); l != nil; l = l.outer {
+		for f, set := range l.p {
+			mine := p[f]
+			if mine == nil {
+				continue
+			}
+			for id := range set {
+				delete(mine, id)
+			}
+			if len(mine) == 0 {
+				delete(p, f)
+			}
+		}
+	}
+}
+
+// storedComputed lists every stored computed field of m for ids, as a create
+// computes them.
+func storedComputed(m *Model, ids []int64) pending {
+	p := pending{}
+	for _, f := range m.Fields {
+		if f.Compute != nil && f.Store {
+			p.add(f, ids)
+		}
+	}
+	return p
 }
 
 // idsKey identifies a list of ids.

@@ -44,10 +44,13 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 		}
 		e.trackCreated(m, ids)
 		batched := e.batchedLinks(m, ids, rows)
+		// The new records' stored computed fields are computed below, once
+		// their lines exist: what the commands change does not compute them.
+		cmdCtx := computedLater(ctx, storedComputed(m, ids))
 		for i, p := range rows {
 			for _, f := range m.Fields {
 				if cmds, ok := p.commands[f]; ok && batched[f] == nil {
-					if err := e.applyCommands(ctx, f, ids[i], cmds, depth); err != nil {
+					if err := e.applyCommands(cmdCtx, f, ids[i], cmds, depth); err != nil {
 						return err
 					}
 				}

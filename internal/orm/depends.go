@@ -50,10 +50,12 @@ func (r *Registry) indexDependency(m *Model, f *Field, dep string) error {
 			trigger = step.related[0].Name
 		}
 		cur.reverse = append(cur.reverse, reverseDep{trigger: trigger, field: f, steps: append([]*Field(nil), steps...)})
+		f.inputs = append(f.inputs, cur.fields[trigger])
 		if step.Type == One2many {
 			// Moving a line to another parent changes both parents.
 			co := r.models[step.Comodel]
 			co.reverse = append(co.reverse, reverseDep{trigger: step.InverseName, field: f, steps: append(append([]*Field(nil), steps...), step)})
+			f.inputs = append(f.inputs, co.fields[step.InverseName])
 		}
 		if i == len(parts)-1 {
 			break

@@ -133,6 +133,7 @@ type Field struct {
 	model          *Model
 	automatic      bool
 	related        []*Field // path of a related field
+	inputs         []*Field // stored computed: the fields whose change recomputes it
 	defaultProgram *sandbox.Program
 }
 

@@ -127,6 +127,9 @@ func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth
 		if err := e.updateItems(ctx, m, items); err != nil {
 			return err
 		}
+		// What the write makes stale (the totals of records whose lines the
+		// commands change) is computed below, once: not by the commands too.
+		cmdCtx := computedLater(ctx, before)
 		var binaries []binaryItem
 		for _, it := range items {
 			for _, f := range m.Fields {
@@ -145,7 +148,7 @@ func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth
 					continue
 				}
 				for _, id := range it.ids {
-					if err := e.applyCommands(ctx, f, id, cmds, depth); err != nil {
+					if err := e.applyCommands(cmdCtx, f, id, cmds, depth); err != nil {
 						return err
 					}
 				}
