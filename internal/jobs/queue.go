@@ -191,12 +191,36 @@ func wire[TTx any](ctx context.Context, q *Queue, driver riverdriver.Driver[TTx]
 		if err != nil {
 			return nil, err
 		}
-		if err := client.Start(ctx); err != nil {
+		// River cancels the running jobs when the context given to Start
+		// ends; the server's ends on SIGINT, and its jobs must finish then.
+		// Only Stop stops this client.
+		if err := client.Start(context.WithoutCancel(ctx)); err != nil {
 			return nil, err
 		}
-		return client.Stop, nil
+		return func(ctx context.Context) error { return stopClient(ctx, client) }, nil
 	}
 	return nil
+}
+
+// handBackTimeout bounds how long Stop waits, once its context has ended,
+// for the jobs it cancelled to return.
+const handBackTimeout = 10 * time.Second
+
+// stopClient lets the running jobs finish until ctx ends, then cancels those
+// still running and waits for them to return: River then records each
+// cancelled job as failed and due again (an attempt used), instead of leaving
+// it "running" until its rescuer notices, an hour later.
+func stopClient[TTx any](ctx context.Context, client *river.Client[TTx]) error {
+	err := client.Stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cancelCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handBackTimeout)
+	defer cancel()
+	if cerr := client.StopAndCancel(cancelCtx); cerr != nil {
+		return fmt.Errorf("jobs still running after the grace period and after being cancelled: %w", cerr)
+	}
+	return fmt.Errorf("jobs cancelled at the end of the grace period, to be retried: %w", err)
 }
 
 // EnqueueReplication asks for backupID to be copied to site, retried with
@@ -260,7 +284,9 @@ func (q *Queue) Start(ctx context.Context, svc *backup.Service) error {
 	return nil
 }
 
-// Stop waits for running jobs to finish and releases the queue.
+// Stop waits for running jobs to finish and releases the queue. Jobs still
+// running when ctx ends are cancelled and handed back to the queue, to be
+// retried.
 func (q *Queue) Stop(ctx context.Context) error {
 	var err error
 	if q.stopFn != nil {
