@@ -33,6 +33,7 @@ type formData struct {
 	Archived  bool
 	HasActive bool
 	PDFURL    string
+	Related   []relatedLink
 	CanShare  bool
 	ShareURL  string
 	Chatter   *chatterView
@@ -70,6 +71,9 @@ func formFields(v *View, m *orm.Model) []string {
 	}
 	if v.Status != "" {
 		out = append(out, v.Status)
+	}
+	for _, r := range v.Related {
+		out = append(out, r.Field)
 	}
 	if _, ok := m.Field("active"); ok {
 		out = append(out, "active")
@@ -239,6 +243,9 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 		}
 	}
 	if id != 0 {
+		if data.Related, err = u.relatedLinks(rq, v, rec); err != nil {
+			return nil, err
+		}
 		for _, a := range v.Actions {
 			ok, err := actionAvailable(rq, v, a, id, state)
 			if err != nil {

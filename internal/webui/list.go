@@ -28,10 +28,32 @@ type listQuery struct {
 	Order                  string
 	Desc                   bool
 	Page                   int
+	// IDs narrows the list to some records: those a form's related button
+	// leads to (an order's invoices). The rules apply as to any search.
+	IDs []int64
 }
 
-func parseListQuery(v *View, q url.Values) listQuery {
+// maxListIDs bounds the records a list can be narrowed to by id.
+const maxListIDs = 200
+
+// parseListQuery reads the list's parameters; unknown filters, groups and
+// orders are ignored, malformed ids refused.
+func parseListQuery(v *View, q url.Values) (listQuery, error) {
 	lq := listQuery{Text: strings.TrimSpace(q.Get("q")), Page: 1}
+	if s := q.Get("ids"); s != "" {
+		parts := strings.Split(s, ",")
+		if len(parts) > maxListIDs {
+			return lq, errBadRequest
+		}
+		for _, p := range parts {
+			id, err := strconv.ParseInt(p, 10, 64)
+			if err != nil || id <= 0 {
+				return lq, errBadRequest
+			}
+			lq.IDs = append(lq.IDs, id)
+		}
+		lq.IDs = uniq(lq.IDs)
+	}
 	if len(lq.Text) > maxQueryText {
 		lq.Text = lq.Text[:maxQueryText]
 	}
@@ -52,7 +74,16 @@ func parseListQuery(v *View, q url.Values) listQuery {
 	if p, err := strconv.Atoi(q.Get("p")); err == nil && p > 1 && p < maxPage {
 		lq.Page = p
 	}
-	return lq
+	return lq, nil
+}
+
+// idList is the ids parameter of a list narrowed to some records.
+func idList(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
 }
 
 func contains(list []string, s string) bool {
@@ -94,6 +125,9 @@ func (lq listQuery) url(v *View, set func(*listQuery)) string {
 	if c.Page > 1 {
 		q.Set("p", strconv.Itoa(c.Page))
 	}
+	if len(c.IDs) > 0 {
+		q.Set("ids", idList(c.IDs))
+	}
 	s := "/odoo/" + v.Slug
 	if enc := q.Encode(); enc != "" {
 		s += "?" + enc
@@ -113,6 +147,9 @@ func (lq listQuery) domain(v *View, m *orm.Model) (domain.Domain, error) {
 	}
 	for _, f := range lq.Filters {
 		parts = append(parts, v.filters[f])
+	}
+	if len(lq.IDs) > 0 {
+		parts = append(parts, leaf("id", "in", int64sAny(lq.IDs)))
 	}
 	if lq.GroupField != "" {
 		f, _ := m.Field(lq.GroupField)
@@ -191,6 +228,7 @@ type listData struct {
 	CanWrite   bool // archive and restore, where the model has "active"
 	CanDelete  bool
 	HasActive  bool
+	IDList     string // the ids the list is narrowed to, as in its URL
 	ClearURL   string
 	ActionBase string
 	ColSpan    int
@@ -200,12 +238,15 @@ type listData struct {
 // with a selection form for archive, delete and CSV export.
 func (u *UI) list(rq *request, v *View) error {
 	m := v.model(u.cfg.Registry)
-	lq := parseListQuery(v, rq.r.URL.Query())
+	lq, err := parseListQuery(v, rq.r.URL.Query())
+	if err != nil {
+		return err
+	}
 	dom, err := lq.domain(v, m)
 	if err != nil {
 		return err
 	}
-	data := &listData{View: v, Query: lq, HasActive: m.HasActive(), ClearURL: "/odoo/" + v.Slug, ActionBase: "/odoo/" + v.Slug, ColSpan: len(v.Columns) + 1}
+	data := &listData{View: v, Query: lq, HasActive: m.HasActive(), IDList: idList(lq.IDs), ClearURL: "/odoo/" + v.Slug, ActionBase: "/odoo/" + v.Slug, ColSpan: len(v.Columns) + 1}
 	for _, p := range []struct {
 		op string
 		to *bool

@@ -30,7 +30,7 @@ func (u *UI) selection(rq *request, v *View) error {
 		}
 		ids = append(ids, id)
 	}
-	visible, err := rq.env.Search(rq.ctx, v.Model, domain.AndAll(v.domain, leaf("id", "in", int64Values(ids))),
+	visible, err := rq.env.Search(rq.ctx, v.Model, domain.AndAll(v.domain, leaf("id", "in", int64sAny(ids))),
 		orm.SearchOptions{IncludeArchived: true})
 	if err != nil {
 		return err
@@ -122,14 +122,6 @@ func neutraliseFormula(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func int64Values(ids []int64) []any {
-	out := make([]any, len(ids))
-	for i, id := range ids {
-		out[i] = id
-	}
-	return out
 }
 
 func uniq(ids []int64) []int64 {

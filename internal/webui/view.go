@@ -36,6 +36,9 @@ type View struct {
 	// Form view.
 	Sections []Section
 	Lines    *Lines
+	// Related are buttons to records linked to this one (an order's invoices),
+	// shown when there are some, in the view of their model.
+	Related []Related
 	// Status is a selection field shown as the status bar.
 	Status  string
 	Actions []Action
@@ -96,6 +99,12 @@ type LineTags struct {
 	Defaults func(ctx context.Context, env *orm.Env, product int64) ([]int64, error)
 
 	domain domain.Domain
+}
+
+// Related is a button to the records a one2many or many2many field of the
+// form's record holds: their form when there is one, else their list.
+type Related struct {
+	Label, Field string
 }
 
 // Action is a button of the status bar calling an exported method of the model.
@@ -214,6 +223,12 @@ func (v *View) validate(reg *orm.Registry) error {
 			if lt.domain, err = domain.FromValue(lt.Domain, domain.Limits{}); err != nil {
 				return fmt.Errorf("view %s: line tags %q: %w", v.Slug, col, err)
 			}
+		}
+	}
+	for _, r := range v.Related {
+		f, ok := m.Field(r.Field)
+		if !ok || (f.Type != orm.One2many && f.Type != orm.Many2many) || r.Label == "" {
+			return fmt.Errorf("view %s: related %q is not a labelled one2many or many2many field", v.Slug, r.Field)
 		}
 	}
 	for i, a := range v.Actions {

@@ -33,7 +33,8 @@ func salesViews() []*View {
 			Editable: []string{"product_id", "name", "product_uom_qty", "price_unit", "discount", "tax_id"},
 			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total"},
 			Tags:     map[string]*LineTags{"tax_id": saleTaxes()}},
-		Status: "state",
+		Related: []Related{{Label: "Invoices", Field: "invoice_ids"}},
+		Status:  "state",
 		Actions: []Action{
 			{Method: "action_quotation_send", Label: "Send by email", States: []string{sale.StateDraft, sale.StateSent}},
 			{Method: "action_confirm", Label: "Confirm", States: []string{sale.StateDraft, sale.StateSent}, Primary: true},

@@ -1,0 +1,86 @@
+package webui_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var (
+	relatedButton = regexp.MustCompile(`<a class="button" href="([^"]+)" data-related>([^<]+)</a>`)
+	invoiceLink   = regexp.MustCompile(`href="/odoo/invoices/\d+"`)
+)
+
+// An order leads to its invoices: to the one invoice's form, then, once a
+// credit note joins it, to the list narrowed to both. The narrowed list is an
+// ordinary search: the rules apply, and malformed ids are refused.
+func TestOrderLeadsToItsInvoices(t *testing.T) {
+	f := newFixture(t)
+	admin := f.signIn("admin")
+	locationID(t, admin.post("/odoo/products/new", url.Values{"name": {"Office Desk"}, "type": {"consu"}, "list_price": {"300"}, "sale_ok": {"on"}}), "/odoo/products/")
+	c := f.signIn("user")
+	locationID(t, c.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "is_company": {"on"}}), "/odoo/contacts/")
+	order := "/odoo/sales/" + locationID(t, c.post("/odoo/sales/new", url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"1"},
+		"line-0-product_id__display": {"Office Desk"}, "line-0-name": {"Office Desk"}, "line-0-product_uom_qty": {"2"}, "line-0-price_unit": {"300"}}), "/odoo/sales/")
+	act := func(path, method string) string {
+		t.Helper()
+		w := c.post(path+"/action", url.Values{"method": {method}})
+		if w.Code != http.StatusSeeOther {
+			t.Fatalf("%s on %s: %d %s", method, path, w.Code, regexpAlerts(w.Body.String()))
+		}
+		return w.Header().Get("Location")
+	}
+	related := func() [][]string {
+		t.Helper()
+		return relatedButton.FindAllStringSubmatch(c.get(order).Body.String(), -1)
+	}
+	if got := related(); len(got) != 0 {
+		t.Errorf("a quotation without invoices shows %v", got)
+	}
+	act(order, "action_confirm")
+	invoice := act(order, "action_create_invoice")
+	if got := related(); len(got) != 1 || got[0][1] != invoice || got[0][2] != "Invoices (1)" {
+		t.Fatalf("order with one invoice shows %v, want a button to %s", got, invoice)
+	}
+	act(invoice, "action_post")
+	refund := act(invoice, "action_reverse")
+	got := related()
+	if len(got) != 1 || got[0][2] != "Invoices (2)" {
+		t.Fatalf("order with an invoice and its credit note shows %v", got)
+	}
+	list := htmlUnescape(got[0][1])
+	page := c.get(list)
+	body := page.Body.String()
+	if page.Code != http.StatusOK || !strings.Contains(body, "data-narrowed") {
+		t.Fatalf("%s: %d", list, page.Code)
+	}
+	for _, p := range []string{invoice, refund} {
+		if !strings.Contains(body, `href="`+p+`"`) {
+			t.Errorf("%s lacks %s", list, p)
+		}
+	}
+	if n := len(invoiceLink.FindAllString(body, -1)); n != 2 {
+		t.Errorf("%s links to %d records, want the 2 invoices", list, n)
+	}
+	// Sorting keeps the narrowing.
+	if sorted := c.get(list + "&o=name&d=1").Body.String(); !strings.Contains(sorted, "data-narrowed") || len(invoiceLink.FindAllString(sorted, -1)) != 2 {
+		t.Errorf("sorted narrowed list lost its narrowing")
+	}
+
+	// Another company's records stay out of a narrowed list; bad ids are refused.
+	other := f.signIn("portal")
+	if w := other.get(list); w.Code == http.StatusOK && strings.Contains(w.Body.String(), `href="`+invoice+`"`) {
+		t.Errorf("a portal user sees the invoices through %s", list)
+	}
+	for _, bad := range []string{"1,x", "-1", "0", ",", strings.Repeat("1,", 200) + "1", "1;2"} {
+		if w := c.get("/odoo/invoices?ids=" + url.QueryEscape(bad)); w.Code != http.StatusBadRequest {
+			t.Errorf("ids=%q: %d, want 400", bad, w.Code)
+		}
+	}
+	if w := c.get(fmt.Sprintf("/odoo/invoices?ids=%d", 999999)); w.Code != http.StatusOK || invoiceLink.MatchString(w.Body.String()) {
+		t.Errorf("an unknown id: %d", w.Code)
+	}
+}
