@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/instant-erp/instanterp/internal/api"
@@ -30,8 +31,9 @@ type Listening struct {
 }
 
 // Serve runs the HTTPS server (and the optional redirect server) until ctx ends, then
-// drains requests in flight for up to the configured grace period and closes every
-// tenant database. ready, if not nil, is called once the listener is open.
+// drains requests in flight and lets running jobs finish, together, for up to the
+// configured grace period, and closes every tenant database. Idle connections do not
+// hold the stop (see h2Drainer). ready, if not nil, is called once the listener is open.
 func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listening)) error {
 	cfg := p.Config
 	router := tenancy.NewRouter(tenancy.RouterConfig{
@@ -49,13 +51,16 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	if err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	defer func() {
+	// Jobs stop while the requests drain, not after; whoever comes first
+	// (the shutdown, or an early return) waits for them.
+	stopJobsOnce := sync.OnceFunc(func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 		defer cancel()
 		if err := stopJobs(stopCtx); err != nil {
 			p.Log.Warn("stop jobs", "error", err)
 		}
-	}()
+	})
+	defer stopJobsOnce()
 
 	handler, err := web.NewServer(web.Config{
 		Domain: cfg.Domain, MaxBodyBytes: cfg.MaxBodyBytes, TrustedProxies: cfg.TrustedProxies,
@@ -104,10 +109,12 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	srv := newHTTPServer(handler, p.Log)
+	drainer := newH2Drainer()
 	scheme := "https"
 	if tlsConfig != nil {
 		srv.TLSConfig = tlsConfig
-		ln = tls.NewListener(ln, tlsConfig)
+		srv.ConnState = drainer.connState
+		ln = tls.NewListener(drainer.listener(ln), tlsConfig)
 	} else {
 		scheme = "http"
 	}
@@ -141,16 +148,29 @@ func (p *Platform) Serve(ctx context.Context, out io.Writer, ready func(Listenin
 	case <-ctx.Done():
 	}
 	p.Log.Info("shutting down", "grace", cfg.ShutdownGrace)
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	go stopJobsOnce()
+	drainer.drain()
+	return shutdownServers(context.WithoutCancel(ctx), servers, cfg.ShutdownGrace)
+}
+
+// shutdownServers stops the servers together: each closes its listeners, then
+// waits for its requests in flight, for at most grace; a server still busy
+// then is closed.
+func shutdownServers(ctx context.Context, servers []*http.Server, grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, grace)
 	defer cancel()
-	var shutdownErr error
-	for _, s := range servers {
-		if err := s.Shutdown(shutdownCtx); err != nil {
-			shutdownErr = errors.Join(shutdownErr, err)
-			s.Close()
-		}
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() {
+			if err := s.Shutdown(ctx); err != nil {
+				errs[i] = err
+				s.Close()
+			}
+		})
 	}
-	return shutdownErr
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
