@@ -15,7 +15,8 @@ var (
 )
 
 // An order leads to its invoices: to the one invoice's form, then, once a
-// credit note joins it, to the list narrowed to both. The narrowed list is an
+// credit note joins it, to the list narrowed to both; an invoice leads back
+// to its order. The narrowed list is an
 // ordinary search: the rules apply, and malformed ids are refused.
 func TestOrderLeadsToItsInvoices(t *testing.T) {
 	f := newFixture(t)
@@ -44,6 +45,10 @@ func TestOrderLeadsToItsInvoices(t *testing.T) {
 	invoice := act(order, "action_create_invoice")
 	if got := related(); len(got) != 1 || got[0][1] != invoice || got[0][2] != "Invoices (1)" {
 		t.Fatalf("order with one invoice shows %v, want a button to %s", got, invoice)
+	}
+	// And back from the invoice to its order.
+	if got := relatedButton.FindAllStringSubmatch(c.get(invoice).Body.String(), -1); len(got) != 1 || got[0][1] != order || got[0][2] != "Sales orders (1)" {
+		t.Errorf("the invoice shows %v, want a button to %s", got, order)
 	}
 	act(invoice, "action_post")
 	refund := act(invoice, "action_reverse")

@@ -32,7 +32,8 @@ func invoicingViews() []*View {
 			Editable: []string{"product_id", "name", "quantity", "price_unit", "discount", "tax_ids"},
 			Totals:   []string{"amount_untaxed", "amount_tax", "amount_total", "amount_residual"},
 			Tags:     map[string]*LineTags{"tax_ids": saleTaxes()}},
-		Status: "state",
+		Related: []Related{{Label: "Sales orders", Field: "sale_order_ids"}},
+		Status:  "state",
 		Actions: []Action{
 			{Method: "action_post", Label: "Confirm", States: []string{erpaccount.StateDraft}, Primary: true},
 			{Method: "action_register_payment", Label: "Register payment", States: []string{erpaccount.StatePosted}, Primary: true,

@@ -2,6 +2,7 @@ package sale
 
 import (
 	"context"
+	"slices"
 
 	"github.com/cockroachdb/apd/v3"
 
@@ -270,7 +271,7 @@ func invoicesOf(ctx context.Context, env *orm.Env, ids []int64) (map[int64][]int
 		}
 	}
 	for o := range out {
-		out[o] = uniq(out[o])
+		out[o] = sortedUniq(out[o])
 	}
 	return out, nil
 }
@@ -287,6 +288,42 @@ func computeInvoiceIDs(ctx context.Context, env *orm.Env, ids []int64) (map[int6
 	return out, nil
 }
 
+// computeSaleOrderIDs gives each invoice the orders its lines were invoiced
+// from (sale_order_ids), the way back from invoice_ids.
+func computeSaleOrderIDs(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
+	su := env.Sudo()
+	lines, err := su.SearchReadValues(ctx, account.MoveLine, seed.Dom("move_id", "in", ids), []string{"move_id", "sale_line_ids"}, orm.SearchOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var orderLines []int64
+	for _, l := range lines {
+		orderLines = append(orderLines, account.IDs(l["sale_line_ids"])...)
+	}
+	orderOf := map[int64]int64{}
+	if len(orderLines) > 0 {
+		ols, err := su.ReadValues(ctx, OrderLine, uniq(orderLines), []string{"order_id"})
+		if err != nil {
+			return nil, err
+		}
+		for _, ol := range ols {
+			orderOf[account.M2O(ol["id"])] = account.M2O(ol["order_id"])
+		}
+	}
+	orders := make(map[int64][]int64, len(ids))
+	for _, l := range lines {
+		move := account.M2O(l["move_id"])
+		for _, ol := range account.IDs(l["sale_line_ids"]) {
+			orders[move] = append(orders[move], orderOf[ol])
+		}
+	}
+	out := make(map[int64]any, len(ids))
+	for _, id := range ids {
+		out[id] = append([]int64{}, sortedUniq(orders[id])...)
+	}
+	return out, nil
+}
+
 func computeInvoiceCount(ctx context.Context, env *orm.Env, ids []int64) (map[int64]any, error) {
 	inv, err := invoicesOf(ctx, env, ids)
 	if err != nil {
@@ -297,6 +334,14 @@ func computeInvoiceCount(ctx context.Context, env *orm.Env, ids []int64) (map[in
 		out[id] = int64(len(inv[id]))
 	}
 	return out, nil
+}
+
+// sortedUniq is ids without repeats, in increasing order: the same on every
+// engine, whatever order the rows came in.
+func sortedUniq(ids []int64) []int64 {
+	out := uniq(ids)
+	slices.Sort(out)
+	return out
 }
 
 func uniq(ids []int64) []int64 {

@@ -205,9 +205,15 @@ func TestFullFlow(t *testing.T) {
 			if got := fmt.Sprint(m["name"], " ", dec(t, m["amount_tax"]), " ", dec(t, m["amount_total"])); got != fmt.Sprintf("INV/%d/00002 40.65 311.65", year) {
 				t.Errorf("second invoice: %s", got)
 			}
-			o := read(t, ctx, env, sale.Order, order, "invoice_status", "invoice_count")
-			if o["invoice_status"] != "invoiced" || o["invoice_count"] != int64(2) {
+			o := read(t, ctx, env, sale.Order, order, "invoice_status", "invoice_count", "invoice_ids")
+			if o["invoice_status"] != "invoiced" || o["invoice_count"] != int64(2) || fmt.Sprint(o["invoice_ids"]) != fmt.Sprint([]int64{inv1, inv2}) {
 				t.Errorf("order after invoicing: %v", o)
+			}
+			// And back: each invoice names the order it comes from.
+			for _, inv := range []int64{inv1, inv2} {
+				if m := read(t, ctx, env, account.Move, inv, "sale_order_ids"); fmt.Sprint(m["sale_order_ids"]) != fmt.Sprint([]int64{order}) {
+					t.Errorf("invoice %d comes from %v, want [%d]", inv, m["sale_order_ids"], order)
+				}
 			}
 			return nil
 		})

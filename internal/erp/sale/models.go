@@ -49,6 +49,10 @@ func Register(reg *orm.Registry) error {
 		Relation: "sale_order_line_invoice_rel", Column1: "invoice_line_id", Column2: "order_line_id", String: "Sales Order Lines"}); err != nil {
 		return fmt.Errorf("sale: %w", err)
 	}
+	if err := reg.Extend(account.Move, &orm.Field{Name: "sale_order_ids", Type: orm.Many2many, Comodel: Order,
+		Compute: computeSaleOrderIDs, String: "Sales Orders"}); err != nil {
+		return fmt.Errorf("sale: %w", err)
+	}
 	if err := reg.AddMethods(Order, methods()); err != nil {
 		return fmt.Errorf("sale: %w", err)
 	}
