@@ -154,9 +154,15 @@ var lastNames = []string{"Olson", "Freeman", "Diaz", "Fletcher", "Sanchez", "Ste
 // partnersSet creates 20 companies with 30 contacts among them: 50 partners.
 func (l *loader) partnersSet(ctx context.Context) (int, error) {
 	n := 0
+	us, err := l.env.Search(ctx, "res.country", seed.Dom("code", "=", "US"), orm.SearchOptions{Limit: 1})
+	if err != nil || len(us) == 0 {
+		return n, fmt.Errorf("demo: the United States are missing from the countries (%v)", err)
+	}
 	var firms []int64
 	for i, c := range companies {
+		// 555-01xx numbers are reserved for fiction.
 		id, err := l.create(ctx, "res.partner", map[string]any{"name": c.name, "is_company": true, "street": c.street, "city": c.city,
+			"country_id": us[0], "phone": fmt.Sprintf("+1 555-01%02d", i),
 			"email": fmt.Sprintf("info@%s.example.com", slug(c.name)), "ref": fmt.Sprintf("DEMO-C%02d", i+1), "company_id": l.company})
 		if err != nil {
 			return n, err
@@ -171,7 +177,8 @@ func (l *loader) partnersSet(ctx context.Context) (int, error) {
 		if i < 24 {
 			vals["parent_id"] = firms[i%len(firms)]
 		} else {
-			vals["city"] = companies[i%len(companies)].city
+			vals["city"], vals["country_id"] = companies[i%len(companies)].city, us[0]
+			vals["mobile"] = fmt.Sprintf("+1 555-01%02d", 50+i)
 		}
 		id, err := l.create(ctx, "res.partner", vals)
 		if err != nil {
@@ -316,7 +323,8 @@ func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
 		}
 		// Dated last: confirming an order dates it to the moment of confirmation.
 		placed := l.now.AddDate(0, 0, -placedDaysAgo(i, fate))
-		if err := l.env.Write(ctx, sale.Order, []int64{id}, map[string]any{"date_order": placed.Format(orm.DatetimeLayout)}); err != nil {
+		dates := map[string]any{"date_order": placed.Format(orm.DatetimeLayout), "validity_date": placed.AddDate(0, 0, 30).Format(orm.DateLayout)}
+		if err := l.env.Write(ctx, sale.Order, []int64{id}, dates); err != nil {
 			return nil, fmt.Errorf("date demo order %d: %w", i+1, err)
 		}
 		out = append(out, demoOrder{id: id, fate: fate, placed: placed})
