@@ -34,7 +34,7 @@ func (e *Env) create(ctx context.Context, m *Model, vals []map[string]any, depth
 		return []int64{}, nil
 	}
 	var ids []int64
-	err := e.atomically(ctx, e.tracked(ctx, func() error {
+	err := e.atomicallyUnlessNested(ctx, depth, e.tracked(ctx, func() error {
 		rows, err := e.prepareCreate(ctx, m, vals)
 		if err != nil {
 			return err

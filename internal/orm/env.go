@@ -224,6 +224,19 @@ func (e *Env) atomically(ctx context.Context, fn func() error) error {
 	return nil
 }
 
+// atomicallyUnlessNested runs the fn of a create or a write inside a savepoint
+// (atomically), unless the operation is nested (depth > 0) in the x2many
+// commands of another one, or stores that one's binaries: its error then fails
+// the enclosing operation, whose savepoint undoes both, so one savepoint is
+// enough. Operations started by module code (depth 0) keep their own, since
+// the caller may go on after their failure.
+func (e *Env) atomicallyUnlessNested(ctx context.Context, depth int, fn func() error) error {
+	if depth > 0 {
+		return fn()
+	}
+	return e.atomically(ctx, fn)
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	if n == 0 {

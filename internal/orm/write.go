@@ -110,7 +110,7 @@ func (e *Env) writeItems(ctx context.Context, m *Model, items []writeItem, depth
 			changed[name] = true
 		}
 	}
-	return e.atomically(ctx, e.tracked(ctx, func() error {
+	return e.atomicallyUnlessNested(ctx, depth, e.tracked(ctx, func() error {
 		if err := e.checkRules(ctx, m, ids, opWrite); err != nil {
 			return err
 		}
