@@ -45,17 +45,7 @@ func moveCompany(env *orm.Env, vals map[string]any) int64 {
 	if !given {
 		return env.Identity().CompanyID
 	}
-	switch x := v.(type) {
-	case int64:
-		return x
-	case int:
-		return int64(x)
-	case float64:
-		if x == float64(int64(x)) {
-			return int64(x)
-		}
-	}
-	return 0
+	return IDValue(v)
 }
 
 // unlessRefusal drops an error that says the values are wrong (no such company,

@@ -310,6 +310,7 @@ const (
 )
 
 func moveLineModel() *orm.Model {
+	defaults := NewProductDefaults("product_id", invoiceLineDocument)
 	return &orm.Model{
 		Name: MoveLine, Description: "Journal Item", Order: "date desc, move_id desc, sequence, id",
 		Fields: []*orm.Field{
@@ -323,18 +324,20 @@ func moveLineModel() *orm.Model {
 			{Name: "company_currency_id", Type: orm.Many2one, Comodel: "res.currency", Related: "move_id.company_id.currency_id"},
 			{Name: "date", Type: orm.Date, Index: true},
 			{Name: "sequence", Type: orm.Integer, Default: 10},
-			{Name: "name", Type: orm.Char, String: "Label"},
+			{Name: "name", Type: orm.Char, String: "Label", DefaultFor: defaults.Name},
 			{Name: "display_type", Type: orm.Selection, Required: true, Default: LineProduct, Selection: []orm.SelectionOption{
 				{Value: LineProduct, Label: "Product"}, {Value: LineTax, Label: "Tax"}, {Value: LinePaymentTerm, Label: "Payment Term"},
 				{Value: "line_section", Label: "Section"}, {Value: "line_note", Label: "Note"}}},
 			{Name: "account_id", Type: orm.Many2one, Comodel: Account, OnDelete: orm.Restrict, Index: true},
 			{Name: "partner_id", Type: orm.Many2one, Comodel: "res.partner", OnDelete: orm.Restrict, Index: true},
 			{Name: "product_id", Type: orm.Many2one, Comodel: "product.product", OnDelete: orm.Restrict},
-			{Name: "product_uom_id", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure"},
+			{Name: "product_uom_id", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure", DefaultFor: defaults.UoM},
 			{Name: "quantity", Type: orm.Float, Default: 1.0},
-			{Name: "price_unit", Type: orm.Monetary, String: "Unit Price", Help: "in the entry's currency; more decimals than it has are refused"},
+			{Name: "price_unit", Type: orm.Monetary, String: "Unit Price", Help: "in the entry's currency; more decimals than it has are refused",
+				DefaultFor: defaults.Price},
 			{Name: "discount", Type: orm.Float, String: "Discount (%)"},
-			{Name: "tax_ids", Type: orm.Many2many, Comodel: Tax, Relation: "account_move_line_account_tax_rel", Column1: "account_move_line_id", Column2: "account_tax_id", String: "Taxes"},
+			{Name: "tax_ids", Type: orm.Many2many, Comodel: Tax, Relation: "account_move_line_account_tax_rel", Column1: "account_move_line_id", Column2: "account_tax_id", String: "Taxes",
+				DefaultFor: defaults.Taxes},
 			{Name: "tax_line_id", Type: orm.Many2one, Comodel: Tax, String: "Originator Tax", OnDelete: orm.Restrict},
 			{Name: "tax_base_amount", Type: orm.Monetary},
 			{Name: "price_subtotal", Type: orm.Monetary, CurrencyField: "currency_id", String: "Subtotal", Compute: linePriceField(func(r LineResult) *apd.Decimal { return r.Subtotal }), Store: true,

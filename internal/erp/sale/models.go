@@ -154,23 +154,43 @@ func orderLogModel() *orm.Model {
 	}
 }
 
+// orderLineDocument is the order a new line is on.
+func orderLineDocument(ctx context.Context, env *orm.Env, vals map[string]any) (account.LineDoc, bool, error) {
+	order := account.IDValue(vals["order_id"])
+	if order == 0 {
+		return account.LineDoc{}, false, nil
+	}
+	recs, err := env.ReadValues(ctx, Order, []int64{order}, []string{"currency_id", "company_id", "date_order"})
+	if err != nil || len(recs) == 0 {
+		return account.LineDoc{}, false, err
+	}
+	date := account.Str(recs[0]["date_order"])
+	if len(date) > len(orm.DateLayout) {
+		date = date[:len(orm.DateLayout)]
+	}
+	return account.LineDoc{Currency: account.M2O(recs[0]["currency_id"]), Company: account.M2O(recs[0]["company_id"]), Date: date}, true, nil
+}
+
 func orderLineModel() *orm.Model {
 	price := func(name, label string, pick func(account.LineResult) *apd.Decimal) *orm.Field {
 		return &orm.Field{Name: name, Type: orm.Monetary, CurrencyField: "currency_id", String: label, Store: true, Compute: linePrice(pick),
 			Depends: []string{"product_uom_qty", "price_unit", "discount", "tax_id", "order_id.currency_id", "order_id.company_id"}}
 	}
+	defaults := account.NewProductDefaults("product_id", orderLineDocument)
 	return &orm.Model{
 		Name: OrderLine, Description: "Sales Order Line", Order: "order_id, sequence, id",
 		Fields: []*orm.Field{
 			{Name: "order_id", Type: orm.Many2one, Comodel: Order, Required: true, OnDelete: orm.Cascade, Index: true, String: "Order Reference"},
 			{Name: "sequence", Type: orm.Integer, Default: 10},
 			{Name: "product_id", Type: orm.Many2one, Comodel: "product.product", OnDelete: orm.Restrict, Index: true, String: "Product"},
-			{Name: "name", Type: orm.Text, String: "Description"},
+			{Name: "name", Type: orm.Text, String: "Description", DefaultFor: defaults.Name},
 			{Name: "product_uom_qty", Type: orm.Float, Default: 1.0, String: "Quantity"},
-			{Name: "product_uom", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure"},
-			{Name: "price_unit", Type: orm.Monetary, String: "Unit Price", Help: "in the order's currency; more decimals than it has are refused"},
+			{Name: "product_uom", Type: orm.Many2one, Comodel: "uom.uom", String: "Unit of Measure", DefaultFor: defaults.UoM},
+			{Name: "price_unit", Type: orm.Monetary, String: "Unit Price", Help: "in the order's currency; more decimals than it has are refused",
+				DefaultFor: defaults.Price},
 			{Name: "discount", Type: orm.Float, String: "Discount (%)"},
-			{Name: "tax_id", Type: orm.Many2many, Comodel: account.Tax, Relation: "account_tax_sale_order_line_rel", Column1: "sale_order_line_id", Column2: "account_tax_id", String: "Taxes"},
+			{Name: "tax_id", Type: orm.Many2many, Comodel: account.Tax, Relation: "account_tax_sale_order_line_rel", Column1: "sale_order_line_id", Column2: "account_tax_id", String: "Taxes",
+				DefaultFor: defaults.Taxes},
 			price("price_subtotal", "Subtotal", func(r account.LineResult) *apd.Decimal { return r.Subtotal }),
 			price("price_tax", "Total Tax", func(r account.LineResult) *apd.Decimal { return r.Tax }),
 			price("price_total", "Total", func(r account.LineResult) *apd.Decimal { return r.Total }),

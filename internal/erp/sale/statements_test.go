@@ -9,7 +9,9 @@ import (
 // orderToCashBudget is the most SQL statements one order of 10 lines may cost
 // from creation to payment. It sits just above what the code sends today: a
 // change that makes the flow chattier fails here, whatever the machine's speed.
-const orderToCashBudget = 810
+// (The lines give no description or unit: taking them from the product costs
+// four reads a line, 40 of the flow's 830.)
+const orderToCashBudget = 850
 
 func TestOrderToCashStatements(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
