@@ -287,8 +287,10 @@ func TestBrowserSalesToPayment(t *testing.T) {
 	}
 	b.run(ctx, "quotation", chromedp.Navigate(b.origin+"/odoo/sales/new"), chromedp.WaitVisible(css("#f-partner_id")),
 		pick("f-partner_id", "Gemini"),
-		pick("f-line-0-product_id", "Desk"), chromedp.SendKeys(css("#f-line-0-name"), "Office Desk"),
-		chromedp.SetValue(css("#f-line-0-product_uom_qty"), "2"), chromedp.SendKeys(css("#f-line-0-price_unit"), "300"),
+		// The first line takes its description and price from the product.
+		pick("f-line-0-product_id", "Desk"),
+		until(`document.querySelector('#f-line-0-price_unit').value === '300.00' && document.querySelector('#f-line-0-name').value === 'Office Desk'`),
+		chromedp.SetValue(css("#f-line-0-product_uom_qty"), "2"),
 		pick("f-line-1-product_id", "Chair"), chromedp.SendKeys(css("#f-line-1-name"), "Office Chair"),
 		chromedp.SetValue(css("#f-line-1-product_uom_qty"), "4"), chromedp.SendKeys(css("#f-line-1-price_unit"), "45.50"),
 		chromedp.Click(css("#f-line-1-discount")),

@@ -188,6 +188,11 @@ func (u *UI) parseLines(rq *request, v *View, m *orm.Model, existing []int64, co
 			}
 			val, sh, ferr := parseInput(rq.ctx, rq.env, f, raw, display)
 			row[c] = sh
+			if id == 0 && raw == "" && display == "" && f.Type != orm.Boolean && f.Type != orm.Many2many {
+				// A new line's empty cell takes the model's default: the
+				// product's description and price, say.
+				continue
+			}
 			if ferr != nil {
 				errs[lf.Name] = fmt.Sprintf("line %d, %s: %s", i+1, f.Label(), ferr.(*fieldError).Message)
 				errs[lineInput(len(shown), c)] = ferr.(*fieldError).Message

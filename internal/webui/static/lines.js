@@ -151,6 +151,13 @@ async function recompute(box, form) {
       if (cell) {
         cell.textContent = value;
       }
+      // An empty cell of a new line shows what it will be saved with (the
+      // product's price and description), unless the user is typing in it.
+      const input = tr.querySelector(`input[type=text][name$="-${CSS.escape(name)}"], textarea[name$="-${CSS.escape(name)}"]`);
+      const saved = tr.querySelector('input[type=hidden][name$="-id"]');
+      if (input && input.value === "" && value !== "" && !(saved && saved.value) && document.activeElement !== input) {
+        input.value = value;
+      }
     }
   });
 }
