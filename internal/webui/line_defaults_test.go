@@ -14,11 +14,7 @@ import (
 // 1; a price the user typed is kept.
 func TestNewLineTakesItsProductsDefaults(t *testing.T) {
 	f := newFixture(t)
-	admin := f.signIn("admin")
-	locationID(t, admin.post("/odoo/products/new", url.Values{"name": {"Office Desk"}, "default_code": {"DESK"}, "type": {"consu"},
-		"list_price": {"300"}, "sale_ok": {"on"}}), "/odoo/products/")
-	c := f.signIn("user")
-	locationID(t, c.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "is_company": {"on"}}), "/odoo/contacts/")
+	_, c, _ := f.deskQuotation(t)
 	form := url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"3"},
 		"line-0-product_id__display": {"Office Desk"}, "line-0-name": {""}, "line-0-product_uom_qty": {""}, "line-0-price_unit": {""},
 		"line-1-product_id__display": {"Office Desk"}, "line-1-product_uom_qty": {"2"}, "line-1-price_unit": {"250"},

@@ -20,18 +20,10 @@ import (
 // out is refused all the same when posted by hand.
 func TestFormsOfferOnlyWhatIsAllowed(t *testing.T) {
 	f := newFixture(t)
-	admin := f.signIn("admin")
-	locationID(t, admin.post("/odoo/products/new", url.Values{"name": {"Office Desk"}, "type": {"consu"}, "list_price": {"300"}, "sale_ok": {"on"}}), "/odoo/products/")
-	c := f.signIn("user")
-	locationID(t, c.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "is_company": {"on"}}), "/odoo/contacts/")
-	order := locationID(t, c.post("/odoo/sales/new", url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"1"},
-		"line-0-product_id__display": {"Office Desk"}, "line-0-name": {"Office Desk"}, "line-0-product_uom_qty": {"2"}, "line-0-price_unit": {"300"}}), "/odoo/sales/")
-	act := func(path, method string) *httptest.ResponseRecorder {
-		t.Helper()
+	admin, c, order := f.deskQuotation(t)
+	c.act(t, order, "action_confirm")
+	forged := func(path, method string) *httptest.ResponseRecorder {
 		return c.post(path+"/action", url.Values{"method": {method}})
-	}
-	if w := act("/odoo/sales/"+order, "action_confirm"); w.Code != http.StatusSeeOther {
-		t.Fatalf("confirm: %d %s", w.Code, regexpAlerts(w.Body.String()))
 	}
 
 	type expect struct {
@@ -67,30 +59,25 @@ func TestFormsOfferOnlyWhatIsAllowed(t *testing.T) {
 			}
 		}
 	}
-	check(c, "confirmed order", expect{"/odoo/sales/" + order, []string{createInvoice, save}, nil})
+	check(c, "confirmed order", expect{order, []string{createInvoice, save}, nil})
 
-	w := act("/odoo/sales/"+order, "action_create_invoice")
-	invoice := "/odoo/invoices/" + locationID(t, w, "/odoo/invoices/")
+	invoice := c.act(t, order, "action_create_invoice")
 	check(c, "draft invoice",
-		expect{"/odoo/sales/" + order, []string{save}, []string{createInvoice}},
+		expect{order, []string{save}, []string{createInvoice}},
 		expect{invoice, []string{save, deleteButton, lineQuantity, lineRemove, partnerInput}, []string{payButton}})
 
-	if w := act(invoice, "action_post"); w.Code != http.StatusSeeOther {
-		t.Fatalf("post: %d %s", w.Code, regexpAlerts(w.Body.String()))
-	}
+	c.act(t, invoice, "action_post")
 	check(c, "posted invoice", expect{invoice, []string{payButton, "Office Desk", "600.00"}, []string{save, deleteButton, lineQuantity, lineRemove, partnerInput}})
 
-	if w := act(invoice, "action_register_payment"); w.Code != http.StatusSeeOther {
-		t.Fatalf("payment: %d %s", w.Code, regexpAlerts(w.Body.String()))
-	}
+	c.act(t, invoice, "action_register_payment")
 	check(c, "paid invoice", expect{invoice, []string{"Paid"}, []string{payButton, save}})
 
 	// Posted by hand, what the screens leave out is refused and changes nothing.
 	payments := f.count("account.payment", nil)
-	if w := act(invoice, "action_register_payment"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "not available") {
+	if w := forged(invoice, "action_register_payment"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "not available") {
 		t.Errorf("paying a paid invoice: %d %s", w.Code, regexpAlerts(w.Body.String()))
 	}
-	if w := act("/odoo/sales/"+order, "action_create_invoice"); w.Code != http.StatusUnprocessableEntity {
+	if w := forged(order, "action_create_invoice"); w.Code != http.StatusUnprocessableEntity {
 		t.Errorf("invoicing a fully invoiced order: %d %s", w.Code, regexpAlerts(w.Body.String()))
 	}
 	if n := f.count("account.payment", nil); n != payments {

@@ -20,20 +20,8 @@ var (
 // ordinary search: the rules apply, and malformed ids are refused.
 func TestOrderLeadsToItsInvoices(t *testing.T) {
 	f := newFixture(t)
-	admin := f.signIn("admin")
-	locationID(t, admin.post("/odoo/products/new", url.Values{"name": {"Office Desk"}, "type": {"consu"}, "list_price": {"300"}, "sale_ok": {"on"}}), "/odoo/products/")
-	c := f.signIn("user")
-	locationID(t, c.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "is_company": {"on"}}), "/odoo/contacts/")
-	order := "/odoo/sales/" + locationID(t, c.post("/odoo/sales/new", url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"1"},
-		"line-0-product_id__display": {"Office Desk"}, "line-0-name": {"Office Desk"}, "line-0-product_uom_qty": {"2"}, "line-0-price_unit": {"300"}}), "/odoo/sales/")
-	act := func(path, method string) string {
-		t.Helper()
-		w := c.post(path+"/action", url.Values{"method": {method}})
-		if w.Code != http.StatusSeeOther {
-			t.Fatalf("%s on %s: %d %s", method, path, w.Code, regexpAlerts(w.Body.String()))
-		}
-		return w.Header().Get("Location")
-	}
+	_, c, order := f.deskQuotation(t)
+	act := func(path, method string) string { return c.act(t, path, method) }
 	related := func() [][]string {
 		t.Helper()
 		return relatedButton.FindAllStringSubmatch(c.get(order).Body.String(), -1)

@@ -176,3 +176,29 @@ func flip(tok string) string {
 	}
 	return string(b)
 }
+
+// deskQuotation has the admin create the product Office Desk (DESK) at 300 and a
+// salesperson the customer Gemini Furniture and a quotation of 2 desks; it
+// returns both signed-in clients and the quotation's path.
+func (f *fixture) deskQuotation(t *testing.T) (admin, user *client, order string) {
+	t.Helper()
+	admin = f.signIn("admin")
+	locationID(t, admin.post("/odoo/products/new", url.Values{"name": {"Office Desk"}, "default_code": {"DESK"}, "type": {"consu"},
+		"list_price": {"300"}, "sale_ok": {"on"}}), "/odoo/products/")
+	user = f.signIn("user")
+	locationID(t, user.post("/odoo/contacts/new", url.Values{"name": {"Gemini Furniture"}, "is_company": {"on"}}), "/odoo/contacts/")
+	order = "/odoo/sales/" + locationID(t, user.post("/odoo/sales/new", url.Values{"partner_id__display": {"Gemini Furniture"}, "line-count": {"1"},
+		"line-0-product_id__display": {"Office Desk"}, "line-0-name": {"Office Desk"}, "line-0-product_uom_qty": {"2"}, "line-0-price_unit": {"300"}}), "/odoo/sales/")
+	return admin, user, order
+}
+
+// act presses a form's button and returns where it led, failing the test
+// unless it was done.
+func (c *client) act(t *testing.T, path, method string) string {
+	t.Helper()
+	w := c.post(path+"/action", url.Values{"method": {method}})
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("%s on %s: %d %s", method, path, w.Code, regexpAlerts(w.Body.String()))
+	}
+	return w.Header().Get("Location")
+}
