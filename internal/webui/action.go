@@ -2,6 +2,7 @@ package webui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,35 +13,30 @@ import (
 // action calls one of the view's buttons: an exported method of the model, on this
 // record, as the user. A refusal is shown on the form; nothing of it is kept.
 func (u *UI) action(rq *request, v *View, id int64) error {
-	if err := u.findRecord(rq, v, id); err != nil {
-		return err
-	}
-	name := rq.r.PostFormValue("method")
-	a, ok := v.action(name)
-	if !ok {
-		return errBadRequest
-	}
-	m := v.model(u.cfg.Registry)
-	var state string
-	if len(a.States) > 0 {
-		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{v.Status})
-		if err != nil {
-			return err
-		}
-		state, _ = recs[0][v.Status].(string)
-	}
-	if ok, err := actionAvailable(rq, v, a, id, state); err != nil {
-		return err
-	} else if !ok {
+	a, _, err := u.availableAction(rq, v, id, rq.r.PostFormValue("method"))
+	if errors.Is(err, errActionUnavailable) {
 		return u.formWithError(rq, v, id, "This action is not available in the document's current state.")
 	}
-	fn, err := m.Method(a.Method)
+	if err != nil {
+		return err
+	}
+	var kwargs map[string]any
+	var values map[string]string
+	if len(a.Params) > 0 {
+		if kwargs, values, err = u.paramArgs(rq, a, id); errors.Is(err, errParamNotOffered) {
+			rq.rollback = true
+			return u.showParams(rq, v, id, a, values, []string{err.Error() + "."}, 422)
+		} else if err != nil {
+			return err
+		}
+	}
+	fn, err := v.model(u.cfg.Registry).Method(a.Method)
 	if err != nil {
 		return err
 	}
 	var result any
 	err = rq.savepoint(func() (err error) {
-		result, err = fn(rq.ctx, rq.env, []int64{id}, nil, nil)
+		result, err = fn(rq.ctx, rq.env, []int64{id}, nil, kwargs)
 		return err
 	})
 	if err != nil {
@@ -48,11 +44,48 @@ func (u *UI) action(rq *request, v *View, id int64) error {
 		if !ok {
 			return err
 		}
+		if len(a.Params) > 0 {
+			rq.rollback = true
+			return u.showParams(rq, v, id, a, values, []string{msg}, 422)
+		}
 		return u.formWithError(rq, v, id, msg)
 	}
 	rq.setFlash("done")
 	rq.redirect(u.resultTarget(result, a, v, id))
 	return nil
+}
+
+// errActionUnavailable is a button the record does not show in its state.
+var errActionUnavailable = errors.New("action not available")
+
+// availableAction finds the view's button named method for record id, and
+// the record's state: not found for a record the user cannot see, a bad
+// request for a method that is not a button of the view, and
+// errActionUnavailable when the record does not show it now.
+func (u *UI) availableAction(rq *request, v *View, id int64, method string) (Action, string, error) {
+	if err := u.findRecord(rq, v, id); err != nil {
+		return Action{}, "", err
+	}
+	a, ok := v.action(method)
+	if !ok {
+		return Action{}, "", errBadRequest
+	}
+	var state string
+	if len(a.States) > 0 {
+		recs, err := rq.env.Read(rq.ctx, v.Model, []int64{id}, []string{v.Status})
+		if err != nil {
+			return Action{}, "", err
+		}
+		state, _ = recs[0][v.Status].(string)
+	}
+	ok, err := actionAvailable(rq, v, a, id, state)
+	if err != nil {
+		return Action{}, "", err
+	}
+	if !ok {
+		return Action{}, "", errActionUnavailable
+	}
+	return a, state, nil
 }
 
 // resultTarget follows an action's answer to the record it opened (an invoice

@@ -116,6 +116,8 @@ func viewRoute(u *UI, v *View, get, post bool, seg []string) handlerFunc {
 			return nil
 		case post && seg[2] == "action":
 			return func(rq *request) error { return u.action(rq, v, id) }
+		case get && seg[2] == "action":
+			return func(rq *request) error { return u.actionParams(rq, v, id) }
 		case post && seg[2] == "note":
 			return func(rq *request) error { return u.postNote(rq, v, id) }
 		case post && seg[2] == "share":

@@ -257,7 +257,7 @@ func pick(id, text string) step {
 }
 
 func clickAction(method string) step {
-	return chromedp.Click(css(fmt.Sprintf(`button[data-action=%q]`, method)))
+	return chromedp.Click(css(fmt.Sprintf(`[data-action=%q]`, method)))
 }
 
 func textIs(sel, want string) step {
@@ -316,8 +316,10 @@ func TestBrowserSalesToPayment(t *testing.T) {
 	b.run(ctx, "confirmed in the back office", chromedp.Navigate(orderURL), textIs(".steps li.current", "Sales Order"),
 		clickAction("action_create_invoice"), chromedp.WaitVisible(css(`button[data-action="action_post"]`)))
 	b.screenshot(ctx, "08-invoice-draft")
-	b.run(ctx, "post and pay", clickAction("action_post"), chromedp.WaitVisible(css(`button[data-action="action_register_payment"]`)),
-		clickAction("action_register_payment"), chromedp.WaitVisible(css(".flash")),
+	b.run(ctx, "post and pay", clickAction("action_post"), chromedp.WaitVisible(css(`[data-action="action_register_payment"]`)),
+		clickAction("action_register_payment"), chromedp.WaitVisible(css("#p-amount")),
+		until(`document.querySelector('#p-amount').value === '782.00'`),
+		chromedp.Click(css(".formbar button.primary")), chromedp.WaitVisible(css(".flash")),
 		until(`document.querySelector("#f-payment_state").textContent === "Paid"`))
 	b.screenshot(ctx, "09-invoice-paid")
 	invoiceURL := value(b, ctx, "invoice url", chromedp.Location())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -115,13 +116,34 @@ type Action struct {
 	States []string
 	// When is an Odoo domain the record must also match for the button to show
 	// and to run ("Register payment" only while something is due).
-	When    []any
+	When []any
+	// Params are asked on a page of their own before the method runs, and
+	// passed to it as keyword arguments (a payment's amount, date, journal).
+	Params  []ActionParam
 	Primary bool
 	// Opens is the model of the records the method returns ids of (an invoice
 	// created from an order); the form of the first one is shown next.
 	Opens string
 
 	when domain.Domain
+}
+
+// ActionParam is one value an action asks for before it runs.
+type ActionParam struct {
+	Name, Label string
+	// Kind is "amount", "date" or "choice".
+	Kind string
+	// Default is the value the page starts with, for the record.
+	Default func(ctx context.Context, env *orm.Env, id int64) (string, error)
+	// Choices are the ids and labels a "choice" offers, for the record; only
+	// they are accepted.
+	Choices func(ctx context.Context, env *orm.Env, id int64) ([]ParamChoice, error)
+}
+
+// ParamChoice is one option of a "choice" parameter.
+type ParamChoice struct {
+	ID    int64
+	Label string
 }
 
 // Figure is a number on the dashboard: a count of records, or a sum of a field.
@@ -237,6 +259,12 @@ func (v *View) validate(reg *orm.Registry) error {
 		}
 		if v.Actions[i].when, err = domain.FromValue(a.When, domain.Limits{}); err != nil {
 			return fmt.Errorf("view %s: action %s: when: %w", v.Slug, a.Method, err)
+		}
+		for _, p := range a.Params {
+			if !slugPattern.MatchString(strings.ReplaceAll(p.Name, "_", "-")) || p.Label == "" ||
+				(p.Kind != "amount" && p.Kind != "date" && p.Kind != "choice") || (p.Kind == "choice") != (p.Choices != nil) {
+				return fmt.Errorf("view %s: action %s: parameter %q: a name, a label, a kind among amount, date and choice, and choices for a choice only", v.Slug, a.Method, p.Name)
+			}
 		}
 	}
 	if v.PortalAnswer != nil && (v.Status == "" || v.Portal == "" || v.PortalAnswer.Accept == nil || v.PortalAnswer.Decline == nil) {
