@@ -12,6 +12,7 @@ import (
 	"github.com/instant-erp/instanterp/internal/config"
 	"github.com/instant-erp/instanterp/internal/erp/demo"
 	"github.com/instant-erp/instanterp/internal/identity"
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -204,7 +205,8 @@ func loadDemo(ctx context.Context, p *app.Platform, name string) (demo.Summary, 
 		return demo.Summary{}, err
 	}
 	defer db.Close()
-	sum, err := demo.Load(ctx, db, p.Registry)
+	// The quotations it sends link to the tenant's address.
+	sum, err := demo.Load(orm.WithBaseURL(ctx, p.Config.TenantURL(name)), db, p.Registry)
 	if err != nil {
 		return sum, fmt.Errorf("load demo data into %s: %w", name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strconv"
 
+	"github.com/instant-erp/instanterp/internal/orm"
 	"github.com/instant-erp/instanterp/internal/tenancy"
 )
 
@@ -124,7 +125,20 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	defer lease.Release()
 	ri := info(r.Context())
 	ri.log = ri.log.With("tenant", lease.Tenant.Name)
-	s.tenant.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), leaseKey{}, lease)))
+	ctx := context.WithValue(r.Context(), leaseKey{}, lease)
+	s.tenant.ServeHTTP(w, r.WithContext(orm.WithBaseURL(ctx, s.origin(r))))
+}
+
+// origin is the address the request reached the tenant at: the links a
+// module puts in mails lead there. The host is the one the tenant was
+// resolved from; the scheme is https unless the request came over plain HTTP
+// (the development server's --plain-http) and not from a trusted proxy that
+// says it received HTTPS.
+func (s *Server) origin(r *http.Request) string {
+	if r.TLS == nil && !(isTrusted(parseAddr(r.RemoteAddr), s.cfg.TrustedProxies) && r.Header.Get("X-Forwarded-Proto") == "https") {
+		return "http://" + r.Host
+	}
+	return "https://" + r.Host
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -312,7 +312,7 @@ func (l *loader) ordersSet(ctx context.Context) ([]demoOrder, error) {
 		switch fate {
 		case "draft":
 		case "sent":
-			_, err = sale.SendQuotation(ctx, l.env, []int64{id}, "", l.now)
+			_, err = sale.SendQuotation(ctx, l.env, []int64{id}, l.now)
 		case "cancel":
 			err = sale.Cancel(ctx, l.env, []int64{id})
 		default:

@@ -44,7 +44,7 @@ func fingerprint(t *testing.T, tn *erptest.Tenant) string {
 func TestLoad(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
 		tn := erptest.Install(t, e)
-		sum, err := demo.Load(context.Background(), tn.DB, tn.Reg)
+		sum, err := demo.Load(demoContext(), tn.DB, tn.Reg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +114,7 @@ func TestLoad(t *testing.T) {
 			}
 			return nil
 		})
-		if _, err := demo.Load(context.Background(), tn.DB, tn.Reg); !errors.Is(err, demo.ErrLoaded) {
+		if _, err := demo.Load(demoContext(), tn.DB, tn.Reg); !errors.Is(err, demo.ErrLoaded) {
 			t.Errorf("loading twice: %v", err)
 		}
 	})
@@ -125,7 +125,7 @@ func TestLoadIsDeterministic(t *testing.T) {
 	var prints []string
 	for i := 0; i < 2; i++ {
 		tn := erptest.Install(t, e)
-		if _, err := demo.Load(context.Background(), tn.DB, tn.Reg); err != nil {
+		if _, err := demo.Load(demoContext(), tn.DB, tn.Reg); err != nil {
 			t.Fatal(err)
 		}
 		prints = append(prints, fingerprint(t, tn))
@@ -136,4 +136,10 @@ func TestLoadIsDeterministic(t *testing.T) {
 	if strings.Count(prints[0], "\n") != 30 {
 		t.Errorf("fingerprint has %d lines, want 20 orders and 10 invoices", strings.Count(prints[0], "\n"))
 	}
+}
+
+// demoContext carries the address the demo tenant is served at, which the
+// quotations it sends link to.
+func demoContext() context.Context {
+	return orm.WithBaseURL(context.Background(), "https://demo.localhost:8443")
 }

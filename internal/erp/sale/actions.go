@@ -220,8 +220,14 @@ var quotationMail = template.Must(template.New("quotation").Parse(
 
 // SendQuotation mails the customer a link to each quotation (the mail is queued
 // for the mail transport) and marks drafts as sent. It returns the queued mails.
-func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, baseURL string, now time.Time) ([]int64, error) {
+// The link leads to the address ctx carries (orm.BaseURL), which the web server
+// sets from the request; without it nothing is sent.
+func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, now time.Time) ([]int64, error) {
 	ctx = account.WithLookups(ctx)
+	baseURL := orm.BaseURL(ctx)
+	if baseURL == "" {
+		return nil, refuse("a quotation is sent with a link to it, which needs the address the company is served at; send it from the web interface or the API")
+	}
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ func methods() map[string]orm.Method {
 			return true, SetToDraft(ctx, env, ids)
 		},
 		"action_quotation_send": func(ctx context.Context, env *orm.Env, ids []int64, args []any, kwargs map[string]any) (any, error) {
-			return SendQuotation(ctx, env, ids, "", time.Now())
+			return SendQuotation(ctx, env, ids, time.Now())
 		},
 		"action_create_invoice": func(ctx context.Context, env *orm.Env, ids []int64, args []any, kwargs map[string]any) (any, error) {
 			q, err := quantitiesArg(kwargs["quantities"])

@@ -137,7 +137,13 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			}},
 			{"cancelling twice", func(ctx context.Context, env *orm.Env) error { return sale.Cancel(ctx, env, []int64{cancelled}) }},
 			{"sending an order", func(ctx context.Context, env *orm.Env) error {
-				_, err := sale.SendQuotation(ctx, env, []int64{confirmed}, "", time.Now())
+				_, err := sale.SendQuotation(orm.WithBaseURL(ctx, "https://acme.example.com"), env, []int64{confirmed}, time.Now())
+				return err
+			}},
+			// A link without the company's address would reach the customer
+			// without a target.
+			{"sending without the company's address", func(ctx context.Context, env *orm.Env) error {
+				_, err := sale.SendQuotation(ctx, env, []int64{quote}, time.Now())
 				return err
 			}},
 		}
@@ -165,7 +171,7 @@ func TestQuotationMailAndPortalLink(t *testing.T) {
 		if order, err = s.order(ctx, env, map[string]any{"product_id": s.chair, "product_uom_qty": 1.0, "price_unit": "45.50"}); err != nil {
 			return err
 		}
-		mails, err := sale.SendQuotation(ctx, env, []int64{order}, "https://acme.example.com", now)
+		mails, err := sale.SendQuotation(orm.WithBaseURL(ctx, "https://acme.example.com"), env, []int64{order}, now)
 		if err != nil {
 			return err
 		}
