@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/instant-erp/instanterp/internal/erp/portal"
+	"github.com/instant-erp/instanterp/internal/orm"
 )
 
 // action calls one of the view's buttons: an exported method of the model, on this
@@ -248,14 +249,10 @@ func (u *UI) share(rq *request, v *View, id int64) error {
 	return u.showForm(rq, v, data, 200)
 }
 
-// absoluteURL puts a path on the request's origin (the host was already matched
-// to this tenant by the server).
+// absoluteURL puts a path on the address the request reached the tenant at
+// (orm.BaseURL, which the server sets).
 func absoluteURL(r *http.Request, path string) string {
-	scheme := "https"
-	if r.TLS == nil && r.Header.Get("X-Forwarded-Proto") != "https" {
-		scheme = "http" // the development server's --plain-http
-	}
-	return scheme + "://" + r.Host + path
+	return orm.BaseURL(r.Context()) + path
 }
 
 // pdf downloads the document rendered by the view's report.
