@@ -43,6 +43,7 @@ func invoicingViews() []*View {
 			{Method: "action_post", Label: "Confirm", States: []string{erpaccount.StateDraft}, Primary: true},
 			{Method: "action_register_payment", Label: "Register payment", States: []string{erpaccount.StatePosted}, Primary: true,
 				When: []any{[]any{"payment_state", "in", []any{"not_paid", "partial"}}}, Params: paymentParams()},
+			{Method: "action_invoice_sent", Label: "Send by email", States: []string{erpaccount.StatePosted}},
 			{Method: "action_reverse", Label: "Credit note", States: []string{erpaccount.StatePosted}},
 			{Method: "button_draft", Label: "Reset to draft", States: []string{erpaccount.StatePosted, erpaccount.StateCancel}},
 			{Method: "button_cancel", Label: "Cancel", States: []string{erpaccount.StateDraft}},

@@ -43,6 +43,9 @@ func registerMethods(reg *orm.Registry) error {
 				opts.Reconcile = kwargs["reconcile"] == true
 				return Reverse(ctx, env, id, opts)
 			},
+			"action_invoice_sent": func(ctx context.Context, env *orm.Env, ids []int64, args []any, kwargs map[string]any) (any, error) {
+				return SendInvoice(ctx, env, ids, time.Now())
+			},
 			"action_register_payment": func(ctx context.Context, env *orm.Env, ids []int64, args []any, kwargs map[string]any) (any, error) {
 				id, err := oneID(ids)
 				if err != nil {

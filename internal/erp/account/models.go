@@ -274,6 +274,7 @@ func moveModel() *orm.Model {
 			amount("amount_total", "Total", func(t Totals) *apd.Decimal { return t.Total }),
 			{Name: "amount_residual", Type: orm.Monetary, CurrencyField: "currency_id", String: "Amount Due", Compute: computeResidual, Store: true,
 				Depends: []string{"line_ids.amount_residual_currency", "line_ids.display_type", "state", "amount_total"}},
+			{Name: "is_move_sent", Type: orm.Boolean, Readonly: true, String: "Sent", Help: "the customer was mailed a link to it"},
 			{Name: "payment_state", Type: orm.Selection, Index: true, String: "Payment Status", Compute: computePaymentState, Store: true,
 				Depends: []string{"amount_residual", "state", "line_ids.amount_residual"},
 				Selection: []orm.SelectionOption{{Value: "not_paid", Label: "Not Paid"}, {Value: "partial", Label: "Partially Paid"},

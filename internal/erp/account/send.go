@@ -1,0 +1,103 @@
+package account
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/instant-erp/instanterp/internal/erp/mail"
+	"github.com/instant-erp/instanterp/internal/erp/money"
+	"github.com/instant-erp/instanterp/internal/erp/portal"
+	"github.com/instant-erp/instanterp/internal/orm"
+)
+
+var invoiceMail = template.Must(template.New("invoice").Parse(
+	`<p>Hello {{.Customer}},</p>
+<p>Here is your {{.Kind}} <strong>{{.Name}}</strong> amounting to <strong>{{.Total}} {{.Currency}}</strong>{{if .Due}}, of which <strong>{{.Due}} {{.Currency}}</strong> is due{{if .DueDate}} by {{.DueDate}}{{end}}{{end}}.</p>
+<p><a href="{{.URL}}">View {{.Kind}} {{.Name}}</a></p>
+{{if .Due}}<p>Please use the following communication for your payment: <strong>{{.Reference}}</strong>.</p>{{end}}
+<p>Do not hesitate to contact us if you have any questions.</p>`))
+
+// SendInvoice mails the customer of each posted invoice or credit note a link
+// to it (the mail is queued for the mail transport) and marks it sent. The
+// link leads to the address ctx carries (orm.BaseURL), which the web server
+// sets from the request; without it nothing is sent. It returns the queued
+// mails.
+func SendInvoice(ctx context.Context, env *orm.Env, ids []int64, now time.Time) ([]int64, error) {
+	ctx = WithLookups(ctx)
+	base := orm.BaseURL(ctx)
+	if base == "" {
+		return nil, &orm.UserError{Message: "an invoice is sent with a link to it, which needs the address the company is served at; send it from the web interface or the API"}
+	}
+	moves, err := loadMoves(ctx, env, ids)
+	if err != nil {
+		return nil, err
+	}
+	var mails []int64
+	for _, id := range ids {
+		mc := moves[id]
+		if mc == nil {
+			continue
+		}
+		if !mc.isInvoice() || mc.state != StatePosted {
+			return nil, &orm.UserError{Message: fmt.Sprintf("%s is not a posted invoice or credit note; only those are sent", mc.label())}
+		}
+		p, err := readOne(ctx, env, "res.partner", mc.partner, "name", "email")
+		if err != nil {
+			return nil, err
+		}
+		email := Str(p["email"])
+		if email == "" {
+			return nil, &orm.UserError{Message: fmt.Sprintf("the customer of %s has no email address", mc.name)}
+		}
+		token, err := portal.Issue(ctx, env, Move, id, portal.DefaultTTL, now)
+		if err != nil {
+			return nil, err
+		}
+		m, err := readOne(ctx, env, Move, id, "amount_total", "amount_residual", "currency_id", "payment_reference")
+		if err != nil {
+			return nil, err
+		}
+		cur, err := readOne(ctx, env.Sudo(), "res.currency", mc.currency, "name")
+		if err != nil {
+			return nil, err
+		}
+		kind := "invoice"
+		if mc.moveType == TypeRefund {
+			kind = "credit note"
+		}
+		due := Dec(m["amount_residual"])
+		values := map[string]string{"Customer": Str(p["name"]), "Kind": kind, "Name": mc.name, "Currency": Str(cur["name"]),
+			"Total": money.Format(Dec(m["amount_total"]), mc.digits), "DueDate": mc.dueDate,
+			"Reference": Str(m["payment_reference"]),
+			"URL": base + "/my/invoices/" + strconv.FormatInt(id, 10) + "?access_token=" + url.QueryEscape(token)}
+		if values["Reference"] == "" {
+			values["Reference"] = mc.name
+		}
+		if mc.moveType == TypeInvoice && due.Sign() > 0 {
+			values["Due"] = money.Format(due, mc.digits)
+		}
+		var body bytes.Buffer
+		if err := invoiceMail.Execute(&body, values); err != nil {
+			return nil, fmt.Errorf("render invoice mail: %w", err)
+		}
+		subject := "Invoice " + mc.name
+		if kind == "credit note" {
+			subject = "Credit note " + mc.name
+		}
+		mid, err := mail.Queue(ctx, env, mail.Message{To: email, Subject: subject, Body: body.String(), Model: Move, ResID: id, CompanyID: mc.company})
+		if err != nil {
+			return nil, err
+		}
+		mails = append(mails, mid)
+		// Posted entries are read-only to users; the mark is the module's.
+		if err := env.Sudo().Write(ctx, Move, []int64{id}, map[string]any{"is_move_sent": true}); err != nil {
+			return nil, err
+		}
+	}
+	return mails, nil
+}
