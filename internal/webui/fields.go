@@ -157,7 +157,10 @@ func (u *UI) fieldFor(v *View, f *orm.Field, val any, readonly bool) fieldView {
 	case orm.Datetime:
 		fv.Value = formatValue(f, val)
 		if t, err := time.Parse(orm.DatetimeLayout, fv.Value); err == nil {
-			fv.Value = t.Format("2006-01-02T15:04")
+			fv.Value = t.Format("2006-01-02 15:04")
+			if !fv.Readonly {
+				fv.Value = t.Format("2006-01-02T15:04") // as a datetime-local input takes it
+			}
 		}
 	default:
 		fv.Value = formatValue(f, val)

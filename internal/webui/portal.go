@@ -226,18 +226,22 @@ func (u *UI) portalShow(pr *portalRequest, su *orm.Env, msg string) {
 	d.Name, _ = rec["display_name"].(string)
 	for _, s := range v.Sections {
 		sv := sectionView{Title: s.Title}
+		filled := false
 		for _, name := range s.Fields {
-			f, _ := m.Field(name)
-			if f.Type == orm.Many2one || f.IsX2Many() {
-				// Links to other records lead nowhere for a customer: names only.
-				fv := u.fieldFor(v, f, rec[name], true)
-				fv.RefURL = ""
-				sv.Fields = append(sv.Fields, fv)
+			if contains(v.PortalHidden, name) {
 				continue
 			}
-			sv.Fields = append(sv.Fields, u.fieldFor(v, f, rec[name], true))
+			f, _ := m.Field(name)
+			fv := u.fieldFor(v, f, rec[name], true)
+			// Links to other records lead nowhere for a customer: names only.
+			fv.RefURL = ""
+			filled = filled || fv.Value != ""
+			sv.Fields = append(sv.Fields, fv)
 		}
-		d.Sections = append(d.Sections, sv)
+		// A section with nothing in it (no signature yet) is left out.
+		if filled {
+			d.Sections = append(d.Sections, sv)
+		}
 	}
 	if v.Lines != nil {
 		rq := &request{ctx: ctx, env: su}

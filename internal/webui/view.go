@@ -49,6 +49,9 @@ type View struct {
 	Report Report
 	// Portal names the portal page of the record (/my/<Portal>/<id>); "" if none.
 	Portal string
+	// PortalHidden are fields of the sections the customer's page leaves out
+	// (an order's invoice status, which is the company's business).
+	PortalHidden []string
 	// PortalAnswer lets the customer accept or decline from the portal page.
 	PortalAnswer *PortalAnswer
 
@@ -209,6 +212,9 @@ func (v *View) validate(reg *orm.Registry) error {
 		if err := check("section "+s.Title, m, s.Fields); err != nil {
 			return err
 		}
+	}
+	if err := check("portal hidden", m, v.PortalHidden); err != nil {
+		return err
 	}
 	if v.Status != "" {
 		if f, ok := m.Field(v.Status); !ok || f.Type != orm.Selection {

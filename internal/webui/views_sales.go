@@ -12,9 +12,10 @@ import (
 func salesViews() []*View {
 	return []*View{{
 		Slug: "sales", App: "Sales", Title: "Quotations & orders", Model: sale.Order, Portal: "orders",
-		Report:  pdfReport("order", report.Order),
-		Columns: []string{"name", "partner_id", "date_order", "user_id", "amount_total", "state"},
-		Search:  []string{"name", "client_order_ref", "origin"},
+		PortalHidden: []string{"origin", "invoice_status"},
+		Report:       pdfReport("order", report.Order),
+		Columns:      []string{"name", "partner_id", "date_order", "user_id", "amount_total", "state"},
+		Search:       []string{"name", "client_order_ref", "origin"},
 		Filters: []Filter{
 			{Name: "quotations", Label: "Quotations", Domain: []any{[]any{"state", "in", []any{sale.StateDraft, sale.StateSent}}}},
 			{Name: "orders", Label: "Sales orders", Domain: []any{[]any{"state", "=", sale.StateSale}}},
