@@ -49,6 +49,19 @@ func isReadonly(f *orm.Field) bool {
 	return f.Readonly || f.Compute != nil || f.Related != "" || f.Type == orm.One2many
 }
 
+// formatLocal is formatValue with date-times, stored in UTC, shown in loc
+// (the user's time zone), to the minute.
+func formatLocal(f *orm.Field, v any, loc *time.Location) string {
+	s := formatValue(f, v)
+	if f.Type != orm.Datetime {
+		return s
+	}
+	if t, err := time.Parse(orm.DatetimeLayout, s); err == nil {
+		return t.In(loc).Format("2006-01-02 15:04")
+	}
+	return s
+}
+
 // formatValue is the text of a value as Read returns it.
 func formatValue(f *orm.Field, v any) string {
 	switch x := v.(type) {
@@ -125,7 +138,7 @@ func ref(v any) int64 {
 
 // fieldFor builds the view of field f holding v (as Read returns it, or as the user
 // submitted it after a refused save).
-func (u *UI) fieldFor(v *View, f *orm.Field, val any, readonly bool) fieldView {
+func (u *UI) fieldFor(v *View, f *orm.Field, val any, readonly bool, loc *time.Location) fieldView {
 	fv := fieldView{Name: f.Name, Label: f.Label(), Help: f.Help, Widget: string(f.Type), Required: f.Required,
 		Readonly: readonly || isReadonly(f)}
 	switch f.Type {
@@ -155,12 +168,9 @@ func (u *UI) fieldFor(v *View, f *orm.Field, val any, readonly bool) fieldView {
 		fv.Widget = "tags"
 		fv.Value = formatValue(f, val)
 	case orm.Datetime:
-		fv.Value = formatValue(f, val)
-		if t, err := time.Parse(orm.DatetimeLayout, fv.Value); err == nil {
-			fv.Value = t.Format("2006-01-02 15:04")
-			if !fv.Readonly {
-				fv.Value = t.Format("2006-01-02T15:04") // as a datetime-local input takes it
-			}
+		fv.Value = formatLocal(f, val, loc)
+		if t, err := time.Parse("2006-01-02 15:04", fv.Value); err == nil && !fv.Readonly {
+			fv.Value = t.Format("2006-01-02T15:04") // as a datetime-local input takes it
 		}
 	default:
 		fv.Value = formatValue(f, val)
@@ -235,13 +245,15 @@ func parseInput(ctx context.Context, env *orm.Env, f *orm.Field, raw, display st
 		if trimmed == "" {
 			return false, "", nil
 		}
-		t, perr := time.Parse("2006-01-02T15:04", trimmed)
+		// Typed in the user's time zone, stored in UTC.
+		loc := env.Location()
+		t, perr := time.ParseInLocation("2006-01-02T15:04", trimmed, loc)
 		if perr != nil {
-			if t, perr = time.Parse(orm.DatetimeLayout, trimmed); perr != nil {
+			if t, perr = time.ParseInLocation(orm.DatetimeLayout, trimmed, loc); perr != nil {
 				return nil, raw, &fieldError{f.Name, "enter a date and time"}
 			}
 		}
-		s := t.Format(orm.DatetimeLayout)
+		s := t.UTC().Format(orm.DatetimeLayout)
 		return s, s, nil
 	case orm.Selection:
 		if trimmed == "" {

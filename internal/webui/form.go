@@ -208,7 +208,7 @@ func (u *UI) buildForm(rq *request, v *View, id int64, rec record, errs map[stri
 		sv := sectionView{Title: s.Title}
 		for _, name := range s.Fields {
 			f, _ := m.Field(name)
-			fv := u.fieldFor(v, f, rec[name], !data.Editable)
+			fv := u.fieldFor(v, f, rec[name], !data.Editable, rq.env.Location())
 			fv.Error = errs[name]
 			if f.Type == orm.Many2many {
 				if err := u.fillTags(rq, f, &fv, rec[name]); err != nil {

@@ -69,7 +69,7 @@ func (u *UI) buildLines(rq *request, v *View, m *orm.Model, rec record, errs map
 	}
 	cell := func(i int, c string, val any, r record, readonly bool) (fieldView, error) {
 		f, _ := cm.Field(c)
-		fv := u.fieldFor(v, f, val, readonly)
+		fv := u.fieldFor(v, f, val, readonly, rq.env.Location())
 		fv.Name = lineInput(i, c)
 		fv.Error = errs[lineInput(i, c)]
 		switch f.Type {
@@ -130,7 +130,7 @@ func (u *UI) buildLines(rq *request, v *View, m *orm.Model, rec record, errs map
 	lv.Count = len(lv.Rows)
 	for _, t := range v.Lines.Totals {
 		f, _ := m.Field(t)
-		lv.Totals = append(lv.Totals, u.fieldFor(v, f, rec[t], true))
+		lv.Totals = append(lv.Totals, u.fieldFor(v, f, rec[t], true, rq.env.Location()))
 	}
 	return lv, nil
 }

@@ -318,7 +318,7 @@ func (u *UI) list(rq *request, v *View) error {
 		row := listRow{ID: id, URL: fmt.Sprintf("/odoo/%s/%d", v.Slug, id)}
 		for i, name := range v.Columns {
 			f, _ := m.Field(name)
-			row.Cells = append(row.Cells, cell{Text: formatValue(f, rec[name]), Numeric: numeric(f)})
+			row.Cells = append(row.Cells, cell{Text: formatLocal(f, rec[name], rq.env.Location()), Numeric: numeric(f)})
 			if contains(v.Sum, name) {
 				sums[i] = addDecimal(sums[i], rec[name])
 			}

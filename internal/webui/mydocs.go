@@ -38,7 +38,7 @@ func (u *UI) myDocuments(rq *request) error {
 			}
 			for _, c := range v.Columns {
 				f, _ := m.Field(c)
-				row.Cells = append(row.Cells, cell{Text: formatValue(f, r[c]), Numeric: numeric(f)})
+				row.Cells = append(row.Cells, cell{Text: formatLocal(f, r[c], rq.env.Location()), Numeric: numeric(f)})
 			}
 			l.Rows = append(l.Rows, row)
 		}

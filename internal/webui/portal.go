@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/instant-erp/instanterp/internal/audit"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
@@ -232,7 +233,7 @@ func (u *UI) portalShow(pr *portalRequest, su *orm.Env, msg string) {
 				continue
 			}
 			f, _ := m.Field(name)
-			fv := u.fieldFor(v, f, rec[name], true)
+			fv := u.fieldFor(v, f, rec[name], true, time.UTC) // a customer has no time zone of ours
 			// Links to other records lead nowhere for a customer: names only.
 			fv.RefURL = ""
 			filled = filled || fv.Value != ""
