@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	// Users' time zones work on a host without a zone database.
+	_ "time/tzdata"
 
 	"github.com/instant-erp/instanterp/internal/config"
 	"github.com/instant-erp/instanterp/internal/tenancy"

@@ -33,6 +33,10 @@ func (u *UI) accountRoute(get, post bool, seg []string) handlerFunc {
 		return u.passkeyRegisterOptions
 	case seg[0] == "passkey" && post:
 		return u.passkeyRegister
+	case seg[0] == "preferences" && get:
+		return func(rq *request) error { return u.preferencesPage(rq, "", "") }
+	case seg[0] == "preferences" && post:
+		return u.savePreferences
 	case seg[0] == "api-keys" && get:
 		return func(rq *request) error { return u.apiKeysPage(rq, apiKeyForm{}, "", nil) }
 	case seg[0] == "api-keys" && post:

@@ -98,7 +98,7 @@ func TestEveryPageIsStrict(t *testing.T) {
 	product := w.Header().Get("Location")
 	pages := []string{"/web/login", "/web/reset_password", "/odoo", "/odoo/contacts", "/odoo/contacts?g=country_id",
 		"/odoo/contacts/new", contact, "/odoo/products", product, "/odoo/sales", "/odoo/sales/new", "/odoo/invoices", "/odoo/invoices/new",
-		"/odoo/account/password", "/odoo/account/sessions", "/odoo/account/security", "/odoo/settings",
+		"/odoo/account/password", "/odoo/account/sessions", "/odoo/account/security", "/odoo/account/preferences", "/odoo/settings",
 		fmt.Sprintf("/odoo/settings/users/%d", f.uid["user"]), "/odoo/settings/security-log", "/odoo/settings/bans",
 		"/odoo/nowhere", "/web/signup?uid=1&token=x", "/my"}
 	for _, p := range pages {
@@ -133,6 +133,7 @@ func TestRoles(t *testing.T) {
 		{"/odoo/settings", map[string]int{"anonymous": toLogin, "portal": toPortal, "user": 404, "admin": 200}},
 		{"/odoo/settings/security-log", map[string]int{"anonymous": toLogin, "portal": toPortal, "user": 404, "admin": 200}},
 		{"/odoo/account/sessions", map[string]int{"anonymous": toLogin, "portal": toPortal, "user": 200, "admin": 200}},
+		{"/odoo/account/preferences", map[string]int{"anonymous": toLogin, "portal": toPortal, "user": 200, "admin": 200}},
 		{"/my", map[string]int{"anonymous": toLogin, "portal": 200, "user": 200, "admin": 200}},
 	}
 	for _, cs := range cases {
@@ -172,13 +173,14 @@ func TestAntiForgeryOnEveryPost(t *testing.T) {
 	w := admin.post("/odoo/contacts/new", url.Values{"name": {"Target"}})
 	contact := w.Header().Get("Location")
 	posts := map[string]url.Values{
-		"/odoo/contacts/new":       {"name": {"Forged"}},
-		contact:                    {"name": {"Forged"}},
-		"/odoo/contacts/selection": {"ids": {strings.TrimPrefix(contact, "/odoo/contacts/")}, "op": {"delete"}},
-		"/odoo/account/password":   {"current": {testPassword}, "new": {"forged passphrase value"}, "confirm": {"forged passphrase value"}},
-		"/odoo/account/sessions":   {"session": {"1"}},
-		"/odoo/account/security":   {"op": {"disable"}},
-		"/odoo/settings/invite":    {"name": {"Forged"}, "email": {"forged@example.com"}},
+		"/odoo/contacts/new":        {"name": {"Forged"}},
+		contact:                     {"name": {"Forged"}},
+		"/odoo/contacts/selection":  {"ids": {strings.TrimPrefix(contact, "/odoo/contacts/")}, "op": {"delete"}},
+		"/odoo/account/password":    {"current": {testPassword}, "new": {"forged passphrase value"}, "confirm": {"forged passphrase value"}},
+		"/odoo/account/sessions":    {"session": {"1"}},
+		"/odoo/account/preferences": {"tz": {"Pacific/Auckland"}},
+		"/odoo/account/security":    {"op": {"disable"}},
+		"/odoo/settings/invite":     {"name": {"Forged"}, "email": {"forged@example.com"}},
 		fmt.Sprintf("/odoo/settings/users/%d", f.uid["user"]): {"op": {"deactivate"}},
 		"/odoo/settings/bans": {"kind": {"address"}, "subject": {"192.0.2.1"}},
 		"/web/logout":         {},
