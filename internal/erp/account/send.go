@@ -74,7 +74,7 @@ func SendInvoice(ctx context.Context, env *orm.Env, ids []int64, now time.Time) 
 		values := map[string]string{"Customer": Str(p["name"]), "Kind": kind, "Name": mc.name, "Currency": Str(cur["name"]),
 			"Total": money.Format(Dec(m["amount_total"]), mc.digits), "DueDate": mc.dueDate,
 			"Reference": Str(m["payment_reference"]),
-			"URL": base + "/my/invoices/" + strconv.FormatInt(id, 10) + "?access_token=" + url.QueryEscape(token)}
+			"URL":       base + "/my/invoices/" + strconv.FormatInt(id, 10) + "?access_token=" + url.QueryEscape(token)}
 		if values["Reference"] == "" {
 			values["Reference"] = mc.name
 		}
