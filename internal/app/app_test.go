@@ -46,7 +46,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // serving starts Serve and returns the address, the CA pool and a stop function that
 // reports Serve's result.
-func serving(t *testing.T, p *app.Platform) (app.Listening, *x509.CertPool, func() error) {
+func serving(t testing.TB, p *app.Platform) (app.Listening, *x509.CertPool, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan app.Listening, 1)

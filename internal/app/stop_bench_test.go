@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -64,25 +63,15 @@ func BenchmarkServeStop(b *testing.B) {
 // stops it and reports how long the stop took.
 func startIdleServer(b *testing.B, p *app.Platform, client string) (stop func() time.Duration) {
 	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan app.Listening, 1)
-	done := make(chan error, 1)
-	go func() { done <- p.Serve(ctx, io.Discard, func(l app.Listening) { ready <- l }) }()
-	var l app.Listening
-	select {
-	case l = <-ready:
-	case err := <-done:
-		b.Fatalf("Serve: %v", err)
-	}
+	l, roots, stopServe := serving(b, p)
 	var transport *http.Transport
 	if client != "none" {
-		transport = keepAliveClient(b, l, client)
+		transport = keepAliveClient(b, l, roots, client)
 	}
 	time.Sleep(settle)
 	return func() time.Duration {
 		start := time.Now()
-		cancel()
-		err := <-done
+		err := stopServe()
 		took := time.Since(start)
 		if err != nil {
 			b.Fatalf("Serve: %v", err)
@@ -96,14 +85,8 @@ func startIdleServer(b *testing.B, p *app.Platform, client string) (stop func() 
 
 // keepAliveClient makes a request to the tenant's host over proto and returns
 // the transport, which keeps the connection open.
-func keepAliveClient(b *testing.B, l app.Listening, proto string) *http.Transport {
+func keepAliveClient(b *testing.B, l app.Listening, roots *x509.CertPool, proto string) *http.Transport {
 	b.Helper()
-	pem, err := os.ReadFile(l.CAPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
 	addr := l.Addr.String()
 	transport := &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: roots},
