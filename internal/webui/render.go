@@ -94,6 +94,13 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 // errorPage answers with the one page of a status. A record that does not exist and
 // a record the user may not see get the same 404, so ids reveal nothing.
 func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, status int) {
+	p, status := errorText(status)
+	u.render(w, r, status, "error", p)
+}
+
+// errorText is the page, and the status, of an error status: one the pages
+// know, or 500.
+func errorText(status int) (*page, int) {
 	p := &page{}
 	switch status {
 	case http.StatusNotFound:
@@ -108,7 +115,18 @@ func (u *UI) errorPage(w http.ResponseWriter, r *http.Request, status int) {
 		status = http.StatusInternalServerError
 		p.Title, p.Error = "Something went wrong", "The error has been logged. Please try again."
 	}
-	u.render(w, r, status, "error", p)
+	return p, status
+}
+
+// shellErrorPage is errorPage with the signed-in user's top bar (the
+// applications they may open, their menu), so that a stale link leaves them
+// one click from where they were going. It reads the user's rights in the
+// request's transaction, before it is rolled back.
+func (u *UI) shellErrorPage(rq *request, status int) {
+	p, status := errorText(status)
+	p.User, p.Tenant, p.CSRF = &rq.user, rq.svc.name, rq.sess.CSRFToken()
+	p.Apps = u.apps(rq)
+	u.render(rq.w, rq.r, status, "error", p)
 }
 
 // fail logs an internal error with its details and shows the user only that it happened.

@@ -149,8 +149,8 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, internalOnly bool,
 		return
 	}
 	if err := h(rq); err != nil {
+		u.handlerError(rq, err)
 		tx.Rollback()
-		u.handlerError(w, r, err)
 		return
 	}
 	if rq.rollback || readOnly {
@@ -164,21 +164,21 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, internalOnly bool,
 
 // handlerError maps a handler's error to a page: records that are missing or out of
 // the user's reach give the not-found page; anything else is logged as a failure.
-func (u *UI) handlerError(w http.ResponseWriter, r *http.Request, err error) {
+func (u *UI) handlerError(rq *request, err error) {
 	var (
 		access  *orm.AccessError
 		missing *orm.MissingError
 	)
 	switch {
 	case errors.Is(err, errNotFound), errors.As(err, &access), errors.As(err, &missing):
-		u.log.InfoContext(r.Context(), "not found or no access", "path", r.URL.Path, "reason", err)
-		u.errorPage(w, r, http.StatusNotFound)
+		u.log.InfoContext(rq.ctx, "not found or no access", "path", rq.r.URL.Path, "reason", err)
+		u.shellErrorPage(rq, http.StatusNotFound)
 	case errors.Is(err, errBadRequest):
-		u.errorPage(w, r, http.StatusBadRequest)
+		u.shellErrorPage(rq, http.StatusBadRequest)
 	case errors.Is(err, errMethod):
-		u.errorPage(w, r, http.StatusMethodNotAllowed)
+		u.shellErrorPage(rq, http.StatusMethodNotAllowed)
 	default:
-		u.fail(w, r, err)
+		u.fail(rq.w, rq.r, err)
 	}
 }
 
