@@ -73,7 +73,9 @@ func formFields(v *View, m *orm.Model) []string {
 		out = append(out, v.Status)
 	}
 	for _, r := range v.Related {
-		out = append(out, r.Field)
+		if r.View == "" {
+			out = append(out, r.Field)
+		}
 	}
 	if _, ok := m.Field("active"); ok {
 		out = append(out, "active")

@@ -2,6 +2,8 @@ package webui
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 
 	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -21,6 +23,16 @@ func (u *UI) relatedLinks(rq *request, v *View, rec record) ([]relatedLink, erro
 	m := v.model(u.cfg.Registry)
 	var out []relatedLink
 	for _, r := range v.Related {
+		if r.View != "" {
+			link, err := u.inverseLink(rq, r, rec)
+			if err != nil {
+				return nil, err
+			}
+			if link.Count > 0 {
+				out = append(out, link)
+			}
+			continue
+		}
 		f, _ := m.Field(r.Field)
 		target, ok := u.byModel[f.Comodel]
 		held, _ := rec[r.Field].([]int64)
@@ -44,4 +56,38 @@ func (u *UI) relatedLinks(rq *request, v *View, rec record) ([]relatedLink, erro
 		out = append(out, link)
 	}
 	return out, nil
+}
+
+// inverseLink is the button to the records of r.View whose many2one r.Inverse
+// is rec: counted under the rules, and leading to that view's list narrowed
+// to the group of rec (which scales to any number of records).
+func (u *UI) inverseLink(rq *request, r Related, rec record) (relatedLink, error) {
+	target := u.views[r.View]
+	id, _ := rec["id"].(int64)
+	n, err := rq.env.SearchCount(rq.ctx, target.Model, domain.AndAll(target.domain, leaf(r.Inverse, "=", id)), orm.SearchOptions{})
+	if err != nil {
+		return relatedLink{}, fmt.Errorf("related %s: %w", r.View, err)
+	}
+	q := url.Values{"gf": {r.Inverse}, "gv": {strconv.FormatInt(id, 10)}}
+	return relatedLink{Label: r.Label, Count: int(n), URL: "/odoo/" + target.Slug + "?" + q.Encode()}, nil
+}
+
+// checkRelated checks v's inverse related buttons against the other views:
+// the view exists, and its list can be narrowed by the many2one, which points
+// at v's model.
+func (u *UI) checkRelated(v *View) error {
+	for _, r := range v.Related {
+		if r.View == "" {
+			continue
+		}
+		target, ok := u.views[r.View]
+		if !ok || r.Label == "" {
+			return fmt.Errorf("view %s: related view %q is unknown or unlabelled", v.Slug, r.View)
+		}
+		f, ok := target.model(u.cfg.Registry).Field(r.Inverse)
+		if !ok || f.Type != orm.Many2one || f.Comodel != v.Model || !contains(target.GroupBy, r.Inverse) {
+			return fmt.Errorf("view %s: related %s.%s is not a many2one to %s that view %s groups by", v.Slug, r.View, r.Inverse, v.Model, r.View)
+		}
+	}
+	return nil
 }

@@ -77,3 +77,39 @@ func TestOrderLeadsToItsInvoices(t *testing.T) {
 		t.Errorf("an unknown id: %d", w.Code)
 	}
 }
+
+// A customer's form leads to their orders and invoices: counted under the
+// rules, the lists narrowed to that customer.
+func TestCustomerLeadsToTheirOrdersAndInvoices(t *testing.T) {
+	f := newFixture(t)
+	_, c, order := f.deskQuotation(t)
+	var customer string
+	for _, row := range regexp.MustCompile(`href="(/odoo/contacts/\d+)">Gemini Furniture<`).FindAllStringSubmatch(c.get("/odoo/contacts?q=Gemini").Body.String(), -1) {
+		customer = row[1]
+	}
+	if customer == "" {
+		t.Fatal("the customer is not in the contacts list")
+	}
+	buttons := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		for _, m := range relatedButton.FindAllStringSubmatch(c.get(customer).Body.String(), -1) {
+			out[m[2]] = htmlUnescape(m[1])
+		}
+		return out
+	}
+	got := buttons()
+	if len(got) != 1 || got["Sales (1)"] == "" {
+		t.Fatalf("a customer with one quotation shows %v", got)
+	}
+	list := c.get(got["Sales (1)"]).Body.String()
+	if !strings.Contains(list, `href="`+order+`"`) || strings.Count(list, `href="/odoo/sales/`) != 2 { // the order and New
+		t.Errorf("the customer's orders list: %s", got["Sales (1)"])
+	}
+	c.act(t, order, "action_confirm")
+	invoice := c.act(t, order, "action_create_invoice")
+	got = buttons()
+	if got["Invoices (1)"] == "" || !strings.Contains(c.get(got["Invoices (1)"]).Body.String(), `href="`+invoice+`"`) {
+		t.Errorf("after invoicing the customer shows %v", got)
+	}
+}

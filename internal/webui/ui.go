@@ -137,6 +137,11 @@ func New(cfg Config) (*UI, error) {
 			u.byModel[v.Model] = v
 		}
 	}
+	for _, v := range u.order {
+		if err := u.checkRelated(v); err != nil {
+			return nil, fmt.Errorf("webui: %w", err)
+		}
+	}
 	u.origin = http.NewCrossOriginProtection()
 	u.origin.SetDenyHandler(http.HandlerFunc(u.crossOriginRefused))
 	u.assets = assetHandler()

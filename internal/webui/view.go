@@ -105,10 +105,13 @@ type LineTags struct {
 	domain domain.Domain
 }
 
-// Related is a button to the records a one2many or many2many field of the
-// form's record holds: their form when there is one, else their list.
+// Related is a button to records linked to the form's record: those a
+// one2many or many2many Field of it holds (their form when there is one,
+// else their list), or those of the view View whose many2one Inverse points
+// at it (a customer's orders: their list, narrowed to that customer).
 type Related struct {
-	Label, Field string
+	Label, Field  string
+	View, Inverse string
 }
 
 // Action is a button of the status bar calling an exported method of the model.
@@ -254,6 +257,9 @@ func (v *View) validate(reg *orm.Registry) error {
 		}
 	}
 	for _, r := range v.Related {
+		if r.View != "" {
+			continue // checked against the other views (UI.checkRelated)
+		}
 		f, ok := m.Field(r.Field)
 		if !ok || (f.Type != orm.One2many && f.Type != orm.Many2many) || r.Label == "" {
 			return fmt.Errorf("view %s: related %q is not a labelled one2many or many2many field", v.Slug, r.Field)

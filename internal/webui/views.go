@@ -35,6 +35,7 @@ func contactViews() []*View {
 			{Title: "Sales & invoicing", Fields: []string{"ref", "vat", "company_id", "lang"}},
 			{Title: "Notes", Fields: []string{"comment"}},
 		},
+		Related: []Related{{Label: "Sales", View: "sales", Inverse: "partner_id"}, {Label: "Invoices", View: "invoices", Inverse: "partner_id"}},
 		Figures: []Figure{
 			{Label: "Companies", Domain: []any{[]any{"is_company", "=", true}}},
 			{Label: "Individuals", Domain: []any{[]any{"is_company", "=", false}}},
