@@ -2,6 +2,7 @@ package orm
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/instant-erp/instanterp/internal/store/storetest"
@@ -93,6 +94,45 @@ func TestCheckAccessAgreesWithTheOperation(t *testing.T) {
 			if !c.ok(err) {
 				t.Errorf("%s: got %v", c.name, err)
 			}
+		}
+	})
+}
+
+// A deletion the model's unlink checks refuse is refused by CheckAccess too,
+// with their error, except under Sudo, which they do not bind.
+func TestCheckAccessRunsUnlinkChecks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		locked := &Model{Name: "test.locked", Fields: []*Field{{Name: "name", Type: Char}, {Name: "locked", Type: Boolean}},
+			UnlinkChecks: []Check{{Name: "not locked", Func: func(ctx context.Context, env *Env, ids []int64) error {
+				n, err := env.SearchCount(ctx, "test.locked", mustDomain([]any{[]any{"id", "in", int64sToAny(ids)}, []any{"locked", "=", true}}), SearchOptions{})
+				if err == nil && n > 0 {
+					err = &UserError{Message: "locked records cannot be deleted"}
+				}
+				return err
+			}}}}
+		d := openTestDBWith(t, e, DefaultLimits(), locked)
+		users := d.group("test.users")
+		d.acl("test.locked", users, "rwcu")
+		open, shut := d.create("test.locked", map[string]any{"name": "open"}), d.create("test.locked", map[string]any{"name": "shut", "locked": true})
+		user := Identity{GroupIDs: []int64{users}}
+		check := func(su bool, id int64) error {
+			return d.run(user, su, func(ctx context.Context, env *Env) error {
+				return env.CheckAccess(ctx, "test.locked", []int64{id}, opUnlink)
+			})
+		}
+		if err := check(false, open); err != nil {
+			t.Errorf("an open record: %v", err)
+		}
+		var refusal *UserError
+		if err := check(false, shut); !errors.As(err, &refusal) {
+			t.Errorf("a locked record: %v, want the check's refusal", err)
+		}
+		if err := check(true, shut); err != nil {
+			t.Errorf("a locked record under Sudo: %v", err)
+		}
+		// And the deletion itself agrees.
+		if err := d.run(user, false, func(ctx context.Context, env *Env) error { return env.Unlink(ctx, "test.locked", []int64{shut}) }); !errors.As(err, &refusal) {
+			t.Errorf("deleting a locked record: %v", err)
 		}
 	})
 }

@@ -18,8 +18,11 @@ func mayDo(rq *request, v *View, op string, ids ...int64) (bool, error) {
 		return false, nil
 	}
 	err := rq.env.CheckAccess(rq.ctx, v.Model, ids, op)
-	var denied *orm.AccessError
-	if errors.As(err, &denied) {
+	var (
+		denied  *orm.AccessError
+		refused *orm.UserError
+	)
+	if errors.As(err, &denied) || errors.As(err, &refused) {
 		return false, nil
 	}
 	return err == nil, err

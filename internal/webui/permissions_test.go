@@ -21,7 +21,6 @@ import (
 func TestFormsOfferOnlyWhatIsAllowed(t *testing.T) {
 	f := newFixture(t)
 	admin, c, order := f.deskQuotation(t)
-	c.act(t, order, "action_confirm")
 	forged := func(path, method string) *httptest.ResponseRecorder {
 		return c.post(path+"/action", url.Values{"method": {method}})
 	}
@@ -59,7 +58,14 @@ func TestFormsOfferOnlyWhatIsAllowed(t *testing.T) {
 			}
 		}
 	}
-	check(c, "confirmed order", expect{order, []string{createInvoice, save}, nil})
+	check(c, "quotation", expect{order, []string{save, deleteButton}, []string{createInvoice}})
+	c.act(t, order, "action_confirm")
+	// A sales order must be cancelled before it can be deleted.
+	check(c, "confirmed order", expect{order, []string{createInvoice, save}, []string{deleteButton}})
+	id := strings.TrimPrefix(order, "/odoo/sales/")
+	if w := c.post("/odoo/sales/selection", url.Values{"ids": {id}, "op": {"delete"}}); f.count("sale.order", nil) != 1 {
+		t.Errorf("deleting a sales order by hand: %d, and it is gone", w.Code)
+	}
 
 	invoice := c.act(t, order, "action_create_invoice")
 	check(c, "draft invoice",
@@ -86,9 +92,9 @@ func TestFormsOfferOnlyWhatIsAllowed(t *testing.T) {
 	if n := f.count("account.move", []any{[]any{"move_type", "=", "out_invoice"}}); n != 1 {
 		t.Errorf("%d invoices, want 1", n)
 	}
-	id := strings.TrimPrefix(invoice, "/odoo/invoices/")
-	if w := c.post(invoice, url.Values{"ref": {"changed"}}); w.Code == http.StatusSeeOther || f.field("account.move", id, "ref") == "changed" {
-		t.Errorf("saving a posted invoice: %d, ref %v", w.Code, f.field("account.move", id, "ref"))
+	invoiceID := strings.TrimPrefix(invoice, "/odoo/invoices/")
+	if w := c.post(invoice, url.Values{"ref": {"changed"}}); w.Code == http.StatusSeeOther || f.field("account.move", invoiceID, "ref") == "changed" {
+		t.Errorf("saving a posted invoice: %d, ref %v", w.Code, f.field("account.move", invoiceID, "ref"))
 	}
 
 	// Products are the sales manager's: a salesperson reads them only.

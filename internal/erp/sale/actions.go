@@ -68,6 +68,22 @@ func signedTransition(ctx context.Context, env *orm.Env, o orderInfo, state, not
 	return err
 }
 
+// refuseConfirmedUnlink keeps users from deleting a sent quotation or a
+// sales order, whose history and invoices refer to it: it must be cancelled
+// first, as in Odoo.
+func refuseConfirmedUnlink(ctx context.Context, env *orm.Env, ids []int64) error {
+	orders, err := loadOrders(ctx, env, ids)
+	if err != nil {
+		return err
+	}
+	for _, o := range orders {
+		if o.state != StateDraft && o.state != StateCancel {
+			return refuse("%s is %s; only quotations not yet sent and cancelled orders can be deleted: cancel it first", o.name, stateLabel(o.state))
+		}
+	}
+	return nil
+}
+
 func refuse(format string, args ...any) error {
 	return &orm.UserError{Message: fmt.Sprintf(format, args...)}
 }

@@ -53,6 +53,9 @@ func Register(reg *orm.Registry) error {
 		Compute: computeSaleOrderIDs, String: "Sales Orders"}); err != nil {
 		return fmt.Errorf("sale: %w", err)
 	}
+	if err := reg.AddUnlinkCheck(Order, orm.Check{Name: "only quotations and cancelled orders", Func: refuseConfirmedUnlink}); err != nil {
+		return fmt.Errorf("sale: %w", err)
+	}
 	if err := reg.AddMethods(Order, methods()); err != nil {
 		return fmt.Errorf("sale: %w", err)
 	}

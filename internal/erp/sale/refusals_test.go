@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/apd/v3"
 
+	"github.com/instant-erp/instanterp/internal/domain"
 	"github.com/instant-erp/instanterp/internal/erp/account"
 	"github.com/instant-erp/instanterp/internal/erp/money"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
@@ -107,6 +108,12 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 			{"product price with more decimals", func(ctx context.Context, env *orm.Env) error {
 				_, err := env.Create(ctx, "product.template", []map[string]any{{"name": "Pricey", "list_price": "1.999"}})
 				return err
+			}},
+			{"deleting a sales order", func(ctx context.Context, env *orm.Env) error {
+				return env.Unlink(ctx, sale.Order, []int64{confirmed})
+			}},
+			{"deleting a sales order among quotations", func(ctx context.Context, env *orm.Env) error {
+				return env.Unlink(ctx, sale.Order, []int64{quote, confirmed})
 			}},
 			{"invoicing a cancelled order", func(ctx context.Context, env *orm.Env) error {
 				_, err := sale.CreateInvoices(ctx, env, []int64{cancelled}, nil)
@@ -261,4 +268,39 @@ func alterLast(token string) string {
 		last = "B"
 	}
 	return token[:len(token)-1] + last
+}
+
+// Quotations not yet sent and cancelled orders can be deleted, lines and
+// history with them.
+func TestDeletingQuotationsAndCancelledOrders(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, e storetest.Engine) {
+		s := newShop(t, e)
+		err := s.As(s.Admin, func(ctx context.Context, env *orm.Env) error {
+			quote, err := s.order(ctx, env, map[string]any{"product_id": s.desk, "product_uom_qty": 1.0})
+			if err != nil {
+				return err
+			}
+			cancelled, err := s.order(ctx, env, map[string]any{"product_id": s.chair, "product_uom_qty": 1.0})
+			if err != nil {
+				return err
+			}
+			if err := sale.Confirm(ctx, env, []int64{cancelled}); err != nil {
+				return err
+			}
+			if err := sale.Cancel(ctx, env, []int64{cancelled}); err != nil {
+				return err
+			}
+			if err := env.Unlink(ctx, sale.Order, []int64{quote, cancelled}); err != nil {
+				return err
+			}
+			left, err := env.Sudo().SearchCount(ctx, sale.OrderLine, domain.Domain{}, orm.SearchOptions{})
+			if err == nil && left != 0 {
+				t.Errorf("%d order lines left", left)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 }
