@@ -32,7 +32,7 @@ type preferencesData struct {
 func (u *UI) preferencesPage(rq *request, typed, problem string) error {
 	tz := typed
 	if problem == "" {
-		recs, err := rq.env.Sudo().ReadValues(rq.ctx, "res.users", []int64{rq.user.ID}, []string{"tz"})
+		recs, err := rq.env.ReadValues(rq.ctx, "res.users", []int64{rq.user.ID}, []string{"tz"})
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html/template"
@@ -9,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/erp/money"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
 	"github.com/instant-erp/instanterp/internal/orm"
@@ -29,9 +27,9 @@ var invoiceMail = template.Must(template.New("invoice").Parse(
 // mails.
 func SendInvoice(ctx context.Context, env *orm.Env, ids []int64, now time.Time) ([]int64, error) {
 	ctx = WithLookups(ctx)
-	base := orm.BaseURL(ctx)
-	if base == "" {
-		return nil, &orm.UserError{Message: "an invoice is sent with a link to it, which needs the address the company is served at; send it from the web interface or the API"}
+	base, err := LinkBase(ctx, "an invoice")
+	if err != nil {
+		return nil, err
 	}
 	moves, err := loadMoves(ctx, env, ids)
 	if err != nil {
@@ -46,50 +44,30 @@ func SendInvoice(ctx context.Context, env *orm.Env, ids []int64, now time.Time) 
 		if !mc.isInvoice() || mc.state != StatePosted {
 			return nil, &orm.UserError{Message: fmt.Sprintf("%s is not a posted invoice or credit note; only those are sent", mc.label())}
 		}
-		p, err := readOne(ctx, env, "res.partner", mc.partner, "name", "email")
-		if err != nil {
-			return nil, err
-		}
-		email := Str(p["email"])
-		if email == "" {
-			return nil, &orm.UserError{Message: fmt.Sprintf("the customer of %s has no email address", mc.name)}
-		}
 		token, err := portal.Issue(ctx, env, Move, id, portal.DefaultTTL, now)
 		if err != nil {
 			return nil, err
 		}
-		m, err := readOne(ctx, env, Move, id, "amount_total", "amount_residual", "currency_id", "payment_reference")
+		recs, err := env.Read(ctx, Move, []int64{id}, []string{"amount_total", "amount_residual", "currency_id", "payment_reference"})
 		if err != nil {
 			return nil, err
 		}
-		cur, err := readOne(ctx, env.Sudo(), "res.currency", mc.currency, "name")
-		if err != nil {
-			return nil, err
-		}
-		kind := "invoice"
+		m := recs[0]
+		kind, subject := "invoice", "Invoice "+mc.name
 		if mc.moveType == TypeRefund {
-			kind = "credit note"
+			kind, subject = "credit note", "Credit note "+mc.name
 		}
-		due := Dec(m["amount_residual"])
-		values := map[string]string{"Customer": Str(p["name"]), "Kind": kind, "Name": mc.name, "Currency": Str(cur["name"]),
-			"Total": money.Format(Dec(m["amount_total"]), mc.digits), "DueDate": mc.dueDate,
-			"Reference": Str(m["payment_reference"]),
-			"URL":       base + "/my/invoices/" + strconv.FormatInt(id, 10) + "?access_token=" + url.QueryEscape(token)}
+		values := map[string]string{"Kind": kind, "Name": mc.name, "Currency": M2OName(m["currency_id"]),
+			"Total": money.Format(Dec(m["amount_total"]), mc.digits), "DueDate": mc.dueDate, "Reference": Str(m["payment_reference"])}
 		if values["Reference"] == "" {
 			values["Reference"] = mc.name
 		}
-		if mc.moveType == TypeInvoice && due.Sign() > 0 {
+		if due := Dec(m["amount_residual"]); mc.moveType == TypeInvoice && due.Sign() > 0 {
 			values["Due"] = money.Format(due, mc.digits)
 		}
-		var body bytes.Buffer
-		if err := invoiceMail.Execute(&body, values); err != nil {
-			return nil, fmt.Errorf("render invoice mail: %w", err)
-		}
-		subject := "Invoice " + mc.name
-		if kind == "credit note" {
-			subject = "Credit note " + mc.name
-		}
-		mid, err := mail.Queue(ctx, env, mail.Message{To: email, Subject: subject, Body: body.String(), Model: Move, ResID: id, CompanyID: mc.company})
+		mid, err := QueueDocumentMail(ctx, env, base, DocumentMail{Model: Move, ID: id, Partner: mc.partner, Company: mc.company,
+			Name: mc.name, Subject: subject, Template: invoiceMail, Values: values,
+			Path: "/my/invoices/" + strconv.FormatInt(id, 10) + "?access_token=" + url.QueryEscape(token)})
 		if err != nil {
 			return nil, err
 		}

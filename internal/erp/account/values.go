@@ -24,6 +24,16 @@ func M2O(v any) int64 {
 	return 0
 }
 
+// M2OName returns the display name of a many2one value as Read returns it
+// ([id, name]), "" for false.
+func M2OName(v any) string {
+	if p, ok := v.([]any); ok && len(p) == 2 {
+		s, _ := p[1].(string)
+		return s
+	}
+	return ""
+}
+
 // Dec returns a monetary or float value as Read returns it as an exact decimal.
 func Dec(v any) *apd.Decimal {
 	d, err := money.From(v)

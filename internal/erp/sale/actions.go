@@ -1,7 +1,6 @@
 package sale
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html/template"
@@ -12,7 +11,6 @@ import (
 	"github.com/cockroachdb/apd/v3"
 
 	"github.com/instant-erp/instanterp/internal/erp/account"
-	"github.com/instant-erp/instanterp/internal/erp/mail"
 	"github.com/instant-erp/instanterp/internal/erp/money"
 	"github.com/instant-erp/instanterp/internal/erp/portal"
 	"github.com/instant-erp/instanterp/internal/erp/seed"
@@ -240,9 +238,9 @@ var quotationMail = template.Must(template.New("quotation").Parse(
 // sets from the request; without it nothing is sent.
 func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, now time.Time) ([]int64, error) {
 	ctx = account.WithLookups(ctx)
-	baseURL := orm.BaseURL(ctx)
-	if baseURL == "" {
-		return nil, refuse("a quotation is sent with a link to it, which needs the address the company is served at; send it from the web interface or the API")
+	base, err := account.LinkBase(ctx, "a quotation")
+	if err != nil {
+		return nil, err
 	}
 	orders, err := loadOrders(ctx, env, ids)
 	if err != nil {
@@ -252,14 +250,6 @@ func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, now time.Time
 	for _, o := range orders {
 		if o.state != StateDraft && o.state != StateSent {
 			return nil, refuse("%s is %s; only quotations are sent", o.name, stateLabel(o.state))
-		}
-		p, err := env.ReadValues(ctx, "res.partner", []int64{o.partner}, []string{"name", "email"})
-		if err != nil {
-			return nil, err
-		}
-		email := account.Str(p[0]["email"])
-		if email == "" {
-			return nil, refuse("the customer of %s has no email address", o.name)
 		}
 		link, err := PortalURL(ctx, env, o.id, now)
 		if err != nil {
@@ -273,14 +263,9 @@ func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, now time.Time
 		if err != nil {
 			return nil, err
 		}
-		var body bytes.Buffer
-		if err := quotationMail.Execute(&body, map[string]string{"Customer": account.Str(p[0]["name"]), "Name": o.name,
-			"Total": money.Format(account.Dec(amounts[0]["amount_total"]), digits), "Currency": currencyName(amounts[0]["currency_id"]),
-			"URL": baseURL + link}); err != nil {
-			return nil, fmt.Errorf("render quotation mail: %w", err)
-		}
-		id, err := mail.Queue(ctx, env, mail.Message{To: email, Subject: "Quotation " + o.name, Body: body.String(),
-			Model: Order, ResID: o.id, CompanyID: o.company})
+		id, err := account.QueueDocumentMail(ctx, env, base, account.DocumentMail{Model: Order, ID: o.id, Partner: o.partner, Company: o.company,
+			Name: o.name, Subject: "Quotation " + o.name, Path: link, Template: quotationMail, Values: map[string]string{"Name": o.name,
+				"Total": money.Format(account.Dec(amounts[0]["amount_total"]), digits), "Currency": account.M2OName(amounts[0]["currency_id"])}})
 		if err != nil {
 			return nil, err
 		}
@@ -292,14 +277,6 @@ func SendQuotation(ctx context.Context, env *orm.Env, ids []int64, now time.Time
 		}
 	}
 	return mails, nil
-}
-
-func currencyName(v any) string {
-	if p, ok := v.([]any); ok && len(p) == 2 {
-		s, _ := p[1].(string)
-		return s
-	}
-	return ""
 }
 
 // CreateInvoices makes one draft invoice per sales order of what is ordered and
