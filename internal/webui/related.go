@@ -20,9 +20,11 @@ type relatedLink struct {
 // the user may open: only those the target view shows and the rules let them
 // read are counted and linked to.
 func (u *UI) relatedLinks(rq *request, v *View, rec record) ([]relatedLink, error) {
-	m := v.model(u.cfg.Registry)
 	var out []relatedLink
 	for _, r := range v.Related {
+		if target := u.relatedView(v, r); target == nil || !canRead(rq, target.Model) {
+			continue // an employee without sales rights opens a contact all the same
+		}
 		if r.View != "" {
 			link, err := u.inverseLink(rq, r, rec)
 			if err != nil {
@@ -33,10 +35,9 @@ func (u *UI) relatedLinks(rq *request, v *View, rec record) ([]relatedLink, erro
 			}
 			continue
 		}
-		f, _ := m.Field(r.Field)
-		target, ok := u.byModel[f.Comodel]
+		target := u.relatedView(v, r)
 		held, _ := rec[r.Field].([]int64)
-		if !ok || len(held) == 0 {
+		if len(held) == 0 {
 			continue
 		}
 		ids, err := rq.env.Search(rq.ctx, target.Model, domain.AndAll(target.domain, leaf("id", "in", int64sAny(held))),
@@ -56,6 +57,16 @@ func (u *UI) relatedLinks(rq *request, v *View, rec record) ([]relatedLink, erro
 		out = append(out, link)
 	}
 	return out, nil
+}
+
+// relatedView is the view a related button leads to; nil when no view shows
+// the field's records.
+func (u *UI) relatedView(v *View, r Related) *View {
+	if r.View != "" {
+		return u.views[r.View]
+	}
+	f, _ := v.model(u.cfg.Registry).Field(r.Field)
+	return u.byModel[f.Comodel]
 }
 
 // inverseLink is the button to the records of r.View whose many2one r.Inverse

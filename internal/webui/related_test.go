@@ -1,12 +1,17 @@
 package webui_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/instant-erp/instanterp/internal/erp/base"
+	"github.com/instant-erp/instanterp/internal/erp/seed"
+	"github.com/instant-erp/instanterp/internal/orm"
 )
 
 var (
@@ -111,5 +116,31 @@ func TestCustomerLeadsToTheirOrdersAndInvoices(t *testing.T) {
 	got = buttons()
 	if got["Invoices (1)"] == "" || !strings.Contains(c.get(got["Invoices (1)"]).Body.String(), `href="`+invoice+`"`) {
 		t.Errorf("after invoicing the customer shows %v", got)
+	}
+}
+
+// An employee who may not read orders or invoices still opens a contact's
+// form, without the buttons to them.
+func TestContactWithoutSalesRights(t *testing.T) {
+	f := newFixture(t)
+	_, c, _ := f.deskQuotation(t)
+	var customer string
+	for _, row := range regexp.MustCompile(`href="(/odoo/contacts/\d+)">Gemini Furniture<`).FindAllStringSubmatch(c.get("/odoo/contacts?q=Gemini").Body.String(), -1) {
+		customer = row[1]
+	}
+	f.sudo("acme", func(ctx context.Context, env *orm.Env) error {
+		employee, err := seed.GroupID(ctx, env, base.GroupUser)
+		if err != nil {
+			return err
+		}
+		return env.Write(ctx, "res.users", []int64{f.uid["user"]}, map[string]any{"groups_id": []any{[]any{6, 0, []any{employee}}}})
+	})
+	// A change of groups ends the user's sessions.
+	w := f.signIn("user").get(customer)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Gemini Furniture") {
+		t.Fatalf("an employee opening %s: %d", customer, w.Code)
+	}
+	if got := relatedButton.FindAllStringSubmatch(w.Body.String(), -1); len(got) != 0 {
+		t.Errorf("an employee without sales rights sees %v", got)
 	}
 }
